@@ -1,0 +1,84 @@
+"""Read, split and load MovieLens 100K (D2L §16.2, "The MovieLens Dataset").
+
+The names, arguments and return values are the book's.  Three fixes: the
+split takes a `seed`, ``u.data`` is parsed by pandas' C engine, and the
+interaction matrix is filled in one vectorized assignment instead of one
+element at a time (the book's loop takes ~8 s).
+"""
+import os
+
+import mxnet as mx
+import numpy as np
+import pandas as pd
+
+from d2lrec.download import download_extract_ml100k
+
+NAMES = ['user_id', 'item_id', 'rating', 'timestamp']
+
+
+def read_data_ml100k(data_dir=None):
+    """Return ``(data, num_users, num_items)`` for ``u.data`` (D2L §16.2).
+
+    `data_dir` is the data root (see `d2lrec.download.get_data_dir`).
+    """
+    folder = download_extract_ml100k(data_dir)
+    data = pd.read_csv(os.path.join(folder, 'u.data'), sep='\t',
+                       names=NAMES, dtype='int64')
+    num_users = data.user_id.unique().shape[0]
+    num_items = data.item_id.unique().shape[0]
+    return data, num_users, num_items
+
+
+def split_data_ml100k(data, num_users, num_items, split_mode='random',
+                      test_ratio=0.1, seed=0):
+    """Split the dataset in random mode or seq-aware mode (D2L §16.2).
+
+    ``random``: each rating goes to the test set with probability
+    `test_ratio`, drawn from ``numpy.random.RandomState(seed)``, so the same
+    seed gives the same split.  ``seq-aware``: each user's most recent
+    rating is the test set, the rest (oldest first) the training set.
+    Both return DataFrames with the columns of `data`.
+    """
+    if split_mode == 'seq-aware':
+        data = data.reset_index(drop=True)  # positions as labels
+        # The book keeps, per user, the first rating with the latest time.
+        test_index = data.groupby('user_id', sort=False).timestamp.idxmax()
+        test_data = data.loc[test_index.to_numpy()]
+        train_data = data.drop(index=test_data.index).sort_values(
+            ['user_id', 'timestamp'], kind='stable')
+    elif split_mode == 'random':
+        if not 0 < test_ratio < 1:
+            raise ValueError(f'test_ratio must be in (0, 1), got '
+                             f'{test_ratio}')
+        rng = np.random.RandomState(seed)
+        mask = rng.uniform(0, 1, len(data)) < 1 - test_ratio
+        train_data, test_data = data[mask], data[~mask]
+    else:
+        raise ValueError(f"split_mode must be 'random' or 'seq-aware', got "
+                         f'{split_mode!r}')
+    return train_data, test_data
+
+
+def load_data_ml100k(data, num_users, num_items, feedback='explicit'):
+    """Return ``(users, items, scores, inter)`` with 0-based ids (D2L §16.2).
+
+    For explicit feedback `inter` is the items x users rating matrix, an
+    ``mxnet.np`` float32 array with 0 where unrated, as in the book; for implicit feedback it is a dict from user
+    to the list of items that user rated, and every score is 1.
+    """
+    users = (data.user_id.to_numpy() - 1).tolist()
+    items = (data.item_id.to_numpy() - 1).tolist()
+    if feedback == 'explicit':
+        scores = data.rating.to_numpy().tolist()
+        inter = np.zeros((num_items, num_users), dtype=np.float32)
+        inter[items, users] = scores
+        inter = mx.np.array(inter)
+    elif feedback == 'implicit':
+        scores = [1] * len(users)
+        inter = {}
+        for u, i in zip(users, items):
+            inter.setdefault(u, []).append(i)
+    else:
+        raise ValueError(f"feedback must be 'explicit' or 'implicit', got "
+                         f'{feedback!r}')
+    return users, items, scores, inter

@@ -1,0 +1,84 @@
+"""The training loop for rating prediction (D2L §16.3/§16.4,
+``d2l.train_recsys_rating``).
+
+d2lrec replaces d2l's version, which adds a running sum to its accumulator
+every batch (so it prints "train loss 0.000"), counts matrix elements as
+examples, evaluates ``try_all_gpus()`` at import time, and plots SVG.
+"""
+import time
+
+from mxnet import autograd, gluon
+
+from d2lrec.devices import try_all_gpus
+from d2lrec.plot import LivePlot, in_notebook
+
+
+def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
+                        num_epochs, devices=None, evaluator=None, plot=None,
+                        progress=None, **kwargs):
+    """Train `net` for rating prediction and return the per-epoch history
+    (D2L §16.3, used by §16.4).
+
+    Arguments are the book's: each batch from `train_iter` is split over
+    `devices` (default: `try_all_gpus()`) with ``split_and_load``; the last
+    array of a batch is the label, the others the inputs (a single array is
+    both, as in AutoRec).  After each epoch `evaluator` gives the test RMSE:
+    ``evaluator(net, test_iter, inter_mat, devices)`` when ``inter_mat=`` is
+    passed (AutoRec), else ``evaluator(net, test_iter, devices)``.
+
+    `plot` draws a live curve (default: only inside Jupyter); `progress`, a
+    file such as ``sys.stderr``, gets one line per epoch.  Returns a list of
+    dicts with ``epoch``, ``train_loss`` (the mean loss per example),
+    ``test_rmse`` and ``seconds`` (training time of the epoch).
+    """
+    devices = devices or try_all_gpus()
+    if plot is None:
+        plot = in_notebook()
+    animator = LivePlot(xlabel='epoch', xlim=[1, num_epochs], ylim=[0, 2],
+                        legend=['train loss', 'test RMSE']) if plot else None
+    history = []
+    for epoch in range(num_epochs):
+        loss_sum, num_examples = 0., 0
+        start = time.perf_counter()
+        for values in train_iter:
+            values = values if isinstance(values, list) else [values]
+            input_data = [gluon.utils.split_and_load(v, devices)
+                          for v in values]
+            train_feat = input_data[:-1] if len(values) > 1 else input_data
+            train_label = input_data[-1]
+            with autograd.record():
+                preds = [net(*t) for t in zip(*train_feat)]
+                ls = [loss(p, s) for p, s in zip(preds, train_label)]
+            for l in ls:
+                l.backward()
+            trainer.step(values[0].shape[0])
+            loss_sum += sum(float(l.sum()) for l in ls)
+            num_examples += values[0].shape[0]
+        seconds = time.perf_counter() - start
+        if not num_examples:
+            raise ValueError('train_iter yielded no batch in epoch '
+                             f'{epoch + 1}: is the batch size larger than '
+                             'the training set?')
+        if 'inter_mat' in kwargs:  # AutoRec scores against a matrix
+            test_rmse = evaluator(net, test_iter, kwargs['inter_mat'],
+                                  devices)
+        else:
+            test_rmse = evaluator(net, test_iter, devices)
+        history.append({'epoch': epoch + 1,
+                        'train_loss': loss_sum / num_examples,
+                        'test_rmse': test_rmse, 'seconds': seconds,
+                        'examples': num_examples})
+        if animator:
+            animator.add(epoch + 1, (loss_sum / num_examples, test_rmse))
+        if progress:
+            print(f'epoch {epoch + 1}/{num_epochs}: train loss '
+                  f'{loss_sum / num_examples:.4f}, test RMSE '
+                  f'{test_rmse:.4f}, {num_examples / seconds:.1f} '
+                  f'examples/sec', file=progress, flush=True)
+    last = history[-1]
+    examples_per_sec = (sum(h['examples'] for h in history)
+                        / sum(h['seconds'] for h in history))
+    print(f'train loss {last["train_loss"]:.3f}, '
+          f'test RMSE {last["test_rmse"]:.3f}')
+    print(f'{examples_per_sec:.1f} examples/sec on {devices}')
+    return history

@@ -1,0 +1,132 @@
+"""Shared fixtures: numpy mode, a synthetic MovieLens 100K and its zip.
+
+The synthetic ``u.data`` has the real file's format (tab-separated
+``user_id item_id rating timestamp``, 1-based ids, no header) but is
+small.  `d2lrec.download` checks ``u.data`` against the real file's
+sha256, so tests that read synthetic data patch ``U_DATA_SHA256`` to the
+synthetic file's hash (`set_u_data_hash`, `synthetic_ml100k`).
+"""
+import hashlib
+import io
+import socket
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+# Not ``import d2lrec.download``: the package rebinds the name
+# ``d2lrec.download`` to the function `d2lrec.download.download`.
+import d2lrec.download as DOWNLOAD
+
+NUM_USERS, NUM_ITEMS, NUM_RATINGS = 30, 40, 400
+NAMES = ['user_id', 'item_id', 'rating', 'timestamp']
+ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the zip's bytes are too
+
+
+@pytest.fixture(autouse=True, scope='session')
+def numpy_mode():
+    """The package assumes ``npx.set_np()``, as the book's notebooks do."""
+    from mxnet import npx
+    npx.set_np()
+    yield
+
+
+def make_ratings(num_users=NUM_USERS, num_items=NUM_ITEMS,
+                 num_ratings=NUM_RATINGS, seed=42):
+    """Return a DataFrame of distinct (user, item) ratings in which every
+    user and item id of 1..N appears, rows are not in time order and many
+    users have several ratings at their latest timestamp (ties)."""
+    rng = np.random.RandomState(seed)
+    cover = {(k % num_users + 1, k % num_items + 1)
+             for k in range(max(num_users, num_items))}
+    others = [(u, i) for u in range(1, num_users + 1)
+              for i in range(1, num_items + 1) if (u, i) not in cover]
+    pick = rng.choice(len(others), num_ratings - len(cover), replace=False)
+    pairs = sorted(cover) + [others[k] for k in pick]
+    pairs = [pairs[k] for k in rng.permutation(len(pairs))]
+    users, items = (np.array(c, dtype=np.int64) for c in zip(*pairs))
+    ratings = rng.randint(1, 6, len(pairs))
+    # Few distinct times per user, so ties (also at the maximum) are common.
+    timestamps = 874724710 + 3600 * rng.randint(0, 6, len(pairs))
+    return pd.DataFrame({'user_id': users, 'item_id': items,
+                         'rating': ratings.astype(np.int64),
+                         'timestamp': timestamps.astype(np.int64)})
+
+
+def u_data_bytes(df):
+    """Return `df` as the bytes of a ``u.data`` file."""
+    return ''.join(f'{u}\t{i}\t{r}\t{t}\n' for u, i, r, t in
+                   df[NAMES].itertuples(index=False)).encode()
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def refused_port():
+    """Return a local port on which nothing listens."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def refused_url():
+    """A URL whose connection is refused (nothing listens there)."""
+    return f'http://127.0.0.1:{refused_port()}/ml-100k.zip'
+
+
+@pytest.fixture
+def ml100k_root(tmp_path):
+    """Write a synthetic ``tmp_path/ml-100k/u.data``; return
+    ``(tmp_path, dataframe_written)``."""
+    df = make_ratings()
+    (tmp_path / 'ml-100k').mkdir()
+    (tmp_path / 'ml-100k' / 'u.data').write_bytes(u_data_bytes(df))
+    return tmp_path, df
+
+
+@pytest.fixture
+def set_u_data_hash(monkeypatch):
+    """Return a function that makes `d2lrec.download` accept the given
+    ``u.data`` (a path or bytes) as MovieLens 100K."""
+    def patch(data):
+        if not isinstance(data, bytes):
+            with open(data, 'rb') as f:
+                data = f.read()
+        monkeypatch.setattr(DOWNLOAD, 'U_DATA_SHA256', sha256(data))
+        return sha256(data)
+    return patch
+
+
+@pytest.fixture
+def synthetic_ml100k(ml100k_root, set_u_data_hash, refused_url,
+                     monkeypatch):
+    """`ml100k_root` made acceptable to d2lrec, with the download URL
+    pointing at a refused port so that nothing can reach the network."""
+    root, df = ml100k_root
+    set_u_data_hash(root / 'ml-100k' / 'u.data')
+    monkeypatch.setitem(DOWNLOAD.DATA_HUB, 'ml-100k',
+                        (refused_url, '0' * 40))
+    return root, df
+
+
+def make_zip(files):
+    """Return the bytes of a zip holding `files` (name -> bytes)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(zipfile.ZipInfo(name, ZIP_DATE), data)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def ml100k_zip():
+    """A synthetic ``ml-100k.zip``: ``(zip_bytes, zip_sha1,
+    u_data_sha256, dataframe)``; its top folder is ``ml-100k/``."""
+    df = make_ratings()
+    u_data = u_data_bytes(df)
+    data = make_zip({'ml-100k/README': b'Synthetic MovieLens 100K.\n',
+                     'ml-100k/u.data': u_data})
+    return data, hashlib.sha1(data).hexdigest(), sha256(u_data), df
