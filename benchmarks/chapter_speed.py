@@ -24,14 +24,14 @@ HERE = pathlib.Path(__file__).parent
 def d2lrec_path(seed=0):
     """Run the chapter as ``python -m d2lrec train`` does; return
     (test RMSE, seconds)."""
-    from d2lrec.cli import use_all_cores
+    from d2lrec.config import use_all_cores
     use_all_cores()
     from mxnet import npx
 
-    from d2lrec.chapter import train_autorec
+    from d2lrec.experiment import train_and_evaluate
     npx.set_np()
     start = time.perf_counter()
-    result = train_autorec(seed=seed, plot=False)
+    result = train_and_evaluate(seed=seed, plot=False)
     return result['test_rmse'], time.perf_counter() - start
 
 

@@ -1,21 +1,40 @@
 """d2lrec: a runnable companion to D2L §16.4, AutoRec, in MXNet/Gluon.
 
 The public names are the book's.  They are imported on first use, so
-``import d2lrec`` loads nothing heavy and changes no global state; call
-``mxnet.npx.set_np()`` before using them, as the book's notebooks do.
+``import d2lrec`` loads neither mxnet nor d2l; call ``mxnet.npx.set_np()``
+before using them, as the book's notebooks do.
+
+Newer numpy: ``import d2lrec`` imports numpy and, on numpy 1.24 to 1.26
+only, sets ``numpy.bool = bool``, the alias that mxnet 1.9.1 needs and
+those versions removed (see `d2lrec._compat`).  That is its one change
+to global state, and it must come first: ``import d2lrec`` before
+``import mxnet`` or ``from d2l import mxnet``.  Every ``d2lrec.*``
+module import runs this file first, so they apply it too.
 """
 import importlib
 
+from d2lrec._compat import alias_numpy_bool
+
+alias_numpy_bool()
+
 _HOMES = {
     'AutoRec': 'models', 'evaluator': 'models',
+    'DeepAutoRec': 'autorec', 'MF': 'mf',
+    'split_and_load_ml100k': 'mf',
     'DATA_HUB': 'download', 'DataError': 'download',
     'download_extract_ml100k': 'download', 'get_data_dir': 'download',
     'LivePlot': 'plot',
     'load_data_ml100k': 'data', 'read_data_ml100k': 'data',
     'split_data_ml100k': 'data',
-    'train_autorec': 'chapter',
-    'train_recsys_rating': 'train',
+    'train_and_evaluate': 'experiment', 'compare': 'experiment',
+    'coordinate_search': 'tune',
+    'TUNED': 'config', 'use_all_cores': 'config',
+    'recommend': 'recommend', 'top_rated': 'recommend',
+    'predict_ratings': 'recommend', 'read_items_ml100k': 'recommend',
+    'save_model': 'recommend', 'load_model': 'recommend',
+    'train_recsys_rating': 'train', 'DivergenceError': 'train',
     'try_all_gpus': 'devices', 'try_gpu': 'devices',
+    'choose_devices': 'devices',
 }
 
 __all__ = sorted(_HOMES)

@@ -2,8 +2,17 @@
 
 d2lrec replaces d2l 1.0.3's ``try_all_gpus``, which returns ``[]`` on a
 machine without a GPU, so the book's ``split_and_load`` divides by zero.
+`choose_devices` backs ``--device``: it says why when a GPU was asked for
+and cannot be used, instead of quietly running on the CPU.
 """
 import mxnet as mx
+
+#: mxnet-cu112 1.9.1 carries GPU kernels for these architectures only.
+SUPPORTED_SM = 'sm_50 to sm_86 (Maxwell to Ampere)'
+
+
+class DeviceError(RuntimeError):
+    """The requested devices cannot be used; the message says why."""
 
 
 def try_gpu(i=0):
@@ -15,3 +24,55 @@ def try_all_gpus():
     """Return all available GPUs, or ``[cpu()]`` if there is none
     (D2L §6.7)."""
     return [mx.gpu(i) for i in range(mx.context.num_gpus())] or [mx.cpu()]
+
+
+def _gpu_problem(i):
+    """Run one tiny operator on gpu(i); return why it failed, or None."""
+    try:
+        (mx.np.ones((2, 2), ctx=mx.gpu(i)) * 2).asnumpy()
+    except mx.base.MXNetError as e:
+        text = str(e)
+        if 'no kernel image' in text:
+            return (f'gpu({i}) has no kernels in this mxnet build: '
+                    f'mxnet-cu112 1.9.1 supports {SUPPORTED_SM} only, with '
+                    f'no PTX, so it cannot run on Hopper (H100/H200) or '
+                    f'newer GPUs. Use --device cpu.')
+        return f'gpu({i}) failed a test operation: {text.splitlines()[0]}'
+    return None
+
+
+def choose_devices(kind='auto'):
+    """Return the devices for `kind` (``auto``, ``cpu`` or ``gpu``).
+
+    ``auto`` is `try_all_gpus`; ``gpu`` returns every GPU and raises
+    `DeviceError`, saying why, if there is none or one does not work.
+    """
+    if kind == 'cpu':
+        return [mx.cpu()]
+    if kind == 'auto':
+        return try_all_gpus()
+    if kind != 'gpu':
+        raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', got "
+                         f'{kind!r}')
+    if not mx.runtime.Features().is_enabled('CUDA'):
+        raise DeviceError(
+            'a GPU was asked for, but this mxnet is a CPU build. Install '
+            'mxnet-cu112 with the CUDA 11.2 and cuDNN 8 libraries '
+            '(environment.yml), or use --device cpu.')
+    try:
+        count = mx.context.num_gpus()
+    except mx.base.MXNetError as e:
+        raise DeviceError(
+            f'a GPU was asked for, but the CUDA driver could not be '
+            f'queried ({str(e).splitlines()[0]}). Check that an NVIDIA '
+            f'driver is installed (nvidia-smi), or use --device cpu.'
+        ) from e
+    if count == 0:
+        raise DeviceError('a GPU was asked for, but none is visible '
+                          '(check nvidia-smi and CUDA_VISIBLE_DEVICES), '
+                          'or use --device cpu.')
+    for i in range(count):
+        problem = _gpu_problem(i)
+        if problem:
+            raise DeviceError(f'a GPU was asked for, but {problem}')
+    return [mx.gpu(i) for i in range(count)]

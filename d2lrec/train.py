@@ -5,6 +5,7 @@ d2lrec replaces d2l's version, which adds a running sum to its accumulator
 every batch (so it prints "train loss 0.000"), counts matrix elements as
 examples, evaluates ``try_all_gpus()`` at import time, and plots SVG.
 """
+import math
 import time
 
 from mxnet import autograd, gluon
@@ -13,9 +14,48 @@ from d2lrec.devices import try_all_gpus
 from d2lrec.plot import LivePlot, in_notebook
 
 
+class DivergenceError(ArithmeticError):
+    """Training diverged: an epoch's mean train loss or test RMSE is NaN or
+    infinite (D2L §16.3's loop would go on printing ``nan``).
+
+    The message names the epoch, the quantity and the learning rate, the
+    usual cause.  The parameters are then NaN or huge: initialize the
+    model again before training it again.
+    """
+
+
+def _check_finite(epoch, num_epochs, train_loss, test_rmse, trainer):
+    """Raise `DivergenceError` unless both numbers are finite."""
+    bad = []
+    for what, value in (('mean train loss', train_loss),
+                        ('test RMSE', test_rmse)):
+        try:
+            finite = math.isfinite(float(value))
+        except (TypeError, ValueError):
+            continue  # not a number: not ours to judge
+        if not finite:
+            bad.append(f'the {what} is {float(value)}')
+    if not bad:
+        return
+    try:
+        lr = float(trainer.learning_rate)
+    except Exception:  # no optimizer with a learning rate
+        lr = None
+    if lr is None:
+        cause = ('learning rate too high? Lower it, re-initialize the '
+                 'model and train again')
+    else:
+        cause = (f'learning rate too high? got lr={lr:g}; lower it (the '
+                 f"chapter's Adam uses 0.002), re-initialize the model "
+                 f'and train again')
+    raise DivergenceError(
+        f'training diverged in epoch {epoch}/{num_epochs}: '
+        f'{" and ".join(bad)}. Likely cause: {cause}.')
+
+
 def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         num_epochs, devices=None, evaluator=None, plot=None,
-                        progress=None, **kwargs):
+                        progress=None, verbose=True, **kwargs):
     """Train `net` for rating prediction and return the per-epoch history
     (D2L §16.3, used by §16.4).
 
@@ -27,9 +67,12 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     passed (AutoRec), else ``evaluator(net, test_iter, devices)``.
 
     `plot` draws a live curve (default: only inside Jupyter); `progress`, a
-    file such as ``sys.stderr``, gets one line per epoch.  Returns a list of
+    file such as ``sys.stderr``, gets one line per epoch; `verbose` prints
+    the book's two summary lines at the end.  Returns a list of
     dicts with ``epoch``, ``train_loss`` (the mean loss per example),
-    ``test_rmse`` and ``seconds`` (training time of the epoch).
+    ``test_rmse`` and ``seconds`` (training time of the epoch).  Raises
+    `DivergenceError` after an epoch whose train loss or test RMSE is not
+    finite (NaN or infinite).
     """
     devices = devices or try_all_gpus()
     if plot is None:
@@ -64,6 +107,8 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                                   devices)
         else:
             test_rmse = evaluator(net, test_iter, devices)
+        _check_finite(epoch + 1, num_epochs, loss_sum / num_examples,
+                      test_rmse, trainer)
         history.append({'epoch': epoch + 1,
                         'train_loss': loss_sum / num_examples,
                         'test_rmse': test_rmse, 'seconds': seconds,
@@ -78,7 +123,8 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     last = history[-1]
     examples_per_sec = (sum(h['examples'] for h in history)
                         / sum(h['seconds'] for h in history))
-    print(f'train loss {last["train_loss"]:.3f}, '
-          f'test RMSE {last["test_rmse"]:.3f}')
-    print(f'{examples_per_sec:.1f} examples/sec on {devices}')
+    if verbose:
+        print(f'train loss {last["train_loss"]:.3f}, '
+              f'test RMSE {last["test_rmse"]:.3f}')
+        print(f'{examples_per_sec:.1f} examples/sec on {devices}')
     return history

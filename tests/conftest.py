@@ -60,6 +60,12 @@ def u_data_bytes(df):
                    df[NAMES].itertuples(index=False)).encode()
 
 
+def u_info_bytes(num_users, num_items, num_ratings):
+    """Return the bytes of a ``u.info`` file with these counts."""
+    return (f'{num_users} users\n{num_items} items\n{num_ratings} '
+            f'ratings\n').encode()
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
@@ -79,11 +85,14 @@ def refused_url():
 
 @pytest.fixture
 def ml100k_root(tmp_path):
-    """Write a synthetic ``tmp_path/ml-100k/u.data``; return
+    """Write a synthetic ``tmp_path/ml-100k/u.data`` and its ``u.info``
+    (the counts, in the real file's format); return
     ``(tmp_path, dataframe_written)``."""
     df = make_ratings()
     (tmp_path / 'ml-100k').mkdir()
     (tmp_path / 'ml-100k' / 'u.data').write_bytes(u_data_bytes(df))
+    (tmp_path / 'ml-100k' / 'u.info').write_bytes(u_info_bytes(
+        NUM_USERS, NUM_ITEMS, NUM_RATINGS))
     return tmp_path, df
 
 

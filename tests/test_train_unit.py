@@ -15,7 +15,8 @@ from mxnet.gluon import nn
 from mxnet.gluon.data import ArrayDataset, DataLoader
 
 from d2lrec import cli
-from d2lrec.chapter import train_autorec
+from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS
+from d2lrec.experiment import train_and_evaluate
 from d2lrec.devices import try_all_gpus, try_gpu
 from d2lrec.models import AutoRec, evaluator
 from d2lrec.train import train_recsys_rating
@@ -256,14 +257,22 @@ def test_cli_needs_a_command(capsys):
 
 def test_cli_defaults_are_the_chapters():
     args = cli.make_parser().parse_args(['train'])
-    defaults = inspect.signature(train_autorec).parameters
-    for arg, param in [('hidden', 'num_hidden'), ('epochs', 'num_epochs'),
-                       ('lr', 'lr'), ('wd', 'wd'),
+    defaults = inspect.signature(train_and_evaluate).parameters
+    for arg, param in [('model', 'model'), ('encoder_act', 'encoder_act'),
+                       ('decoder_act', 'decoder_act'),
+                       ('factors', 'num_factors'),
+                       ('epochs', 'num_epochs'), ('lr', 'lr'), ('wd', 'wd'),
                        ('batch_size', 'batch_size'), ('dropout', 'dropout'),
                        ('split', 'split_mode'), ('test_ratio', 'test_ratio'),
                        ('seed', 'seed'), ('data_dir', 'data_dir')]:
         assert getattr(args, arg) == defaults[param].default, arg
-    assert (args.hidden, args.epochs, args.lr) == (500, 25, 0.002)
+    assert (args.hidden,) == defaults['hidden_layers'].default
+    assert args.hidden_layers is None
+    # None means the model's default: the chapter's for AutoRec.
+    assert (DEFAULT_EPOCHS['autorec'], DEFAULT_BATCH_SIZE['autorec']) == (
+        25, 256)
+    assert (args.hidden, args.lr, args.wd, args.dropout) == (
+        500, 0.002, 1e-5, 0.05)
     assert args.json is False
 
 
@@ -324,7 +333,7 @@ def test_cli_batch_larger_than_the_data(synthetic_ml100k, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert 'usage:' in err
-    assert 'batch size 256 is larger than the 40 items' in err
+    assert 'batch size 256 is larger than the 40 rows' in err
 
 
 def test_cli_reports_missing_data(synthetic_ml100k, tmp_path, capsys):

@@ -1,0 +1,66 @@
+"""AutoRec of any depth, with a choice of activations (D2L §16.4,
+exercises 1-3; Sedhain et al., 2015).
+
+``DeepAutoRec((500,), n)`` with the defaults is the chapter's `AutoRec`:
+same layers, same parameter order, so the same seed gives the same run
+(``tests/test_models.py`` checks it).  Fed the rows of the items x users
+matrix it is item-based AutoRec (I-AutoRec); fed the rows of the users x
+items matrix (its transpose) it is user-based AutoRec (U-AutoRec).
+"""
+from mxnet import autograd, np, npx
+from mxnet.gluon import nn
+
+from d2lrec.config import ACTIVATIONS
+
+
+def decoder_activation(name, x):
+    """Apply decoder activation `name` to `x`, mapped onto ratings 1..5.
+
+    A bounded activation cannot reach ratings above 1, so ``sigmoid`` is
+    ``1 + 4 sigmoid(x)`` and ``tanh`` is ``3 + 2 tanh(x)``; ``relu`` and
+    ``identity`` are used as they are.
+    """
+    if name == 'sigmoid':
+        return 1 + 4 * npx.sigmoid(x)
+    if name == 'tanh':
+        return 3 + 2 * np.tanh(x)
+    if name == 'relu':
+        return npx.relu(x)
+    return x
+
+
+class DeepAutoRec(nn.Block):
+    """AutoRec with hidden layers `hidden_layers` (e.g. ``(500, 250, 500)``).
+
+    Every hidden layer uses `encoder_act` and is followed by dropout; the
+    output layer has `num_outputs` units and `decoder_act` (see
+    `decoder_activation`).  As in the chapter, the output is masked by the
+    sign of the input during training, so only observed ratings count.
+    """
+
+    def __init__(self, hidden_layers, num_outputs, encoder_act='sigmoid',
+                 decoder_act='identity', dropout=0.05):
+        super().__init__()
+        for act in (encoder_act, decoder_act):
+            if act not in ACTIVATIONS:
+                raise ValueError(f'activation must be one of {ACTIVATIONS}'
+                                 f', got {act!r}')
+        if not hidden_layers or min(hidden_layers) < 1:
+            raise ValueError(f'hidden_layers must be positive sizes, got '
+                             f'{hidden_layers!r}')
+        self.encoder = nn.Sequential()
+        for num_hidden in hidden_layers:
+            self.encoder.add(nn.Dense(
+                num_hidden, use_bias=True,
+                activation=None if encoder_act == 'identity'
+                else encoder_act))
+            self.encoder.add(nn.Dropout(dropout))
+        self.decoder = nn.Dense(num_outputs, use_bias=True)
+        self.decoder_act = decoder_act
+
+    def forward(self, input):
+        pred = decoder_activation(self.decoder_act,
+                                  self.decoder(self.encoder(input)))
+        if autograd.is_training():  # Mask the gradient during training
+            return pred * np.sign(input)
+        return pred

@@ -1,0 +1,70 @@
+"""requirements-numpy126.txt, the second test environment (numpy 1.26).
+
+It is installed with ``pip install --no-deps -r``, so it must list every
+package itself; `pip check` tells what is missing, and may report only
+d2l 1.0.3's own pins, which this environment overrides on purpose.
+"""
+import importlib.metadata
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+ROOT = pathlib.Path(__file__).parents[1]
+FILE = ROOT / 'requirements-numpy126.txt'
+PIN = re.compile(r'^([A-Za-z0-9_.\-]+)==(\S+)$')
+
+
+def canonical(name):
+    return re.sub(r'[-_.]+', '-', name).lower()
+
+
+def pins():
+    found = {}
+    for line in FILE.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith('#') or line == '-e .':
+            continue
+        match = PIN.match(line)
+        assert match, f'{FILE.name}: not an exact pin: {line!r}'
+        found[canonical(match[1])] = match[2]
+    return found
+
+
+def test_pins_the_newer_stack():
+    found = pins()
+    assert found['numpy'].startswith('1.26.')
+    assert found['mxnet'] == '1.9.1'
+    assert found['d2l'] == '1.0.3'
+    # newer than d2l's pins (matplotlib 3.7.2, pandas 2.0.3) and IPython 8
+    assert int(found['ipython'].split('.')[0]) >= 9
+    assert tuple(map(int, found['matplotlib'].split('.')[:2])) > (3, 7)
+    assert int(found['pandas'].split('.')[0]) >= 2
+    assert found['pandas'] != '2.0.3'
+    assert {'nbval', 'pytest', 'ipykernel', 'pyyaml'} <= found.keys()
+    assert FILE.read_text().rstrip().endswith('-e .')
+
+
+def test_pip_check_reports_nothing_but_d2ls_own_pins():
+    out = subprocess.run([sys.executable, '-m', 'pip', 'check'],
+                         capture_output=True, text=True, timeout=120)
+    problems = [line for line in out.stdout.splitlines()
+                if line.strip() and not line.startswith('d2l 1.0.3 ')
+                and line != 'No broken requirements found.']
+    assert problems == [], out.stdout + out.stderr
+
+
+@pytest.mark.skipif(numpy.__version__ != pins()['numpy'],
+                    reason='not the numpy 1.26 environment')
+def test_this_environment_is_the_pinned_one():
+    """A venv left over from older pins fails here (``make test``
+    rebuilds it when the file changes)."""
+    installed = {canonical(d.metadata['Name']): d.version
+                 for d in importlib.metadata.distributions()}
+    wrong = {name: (version, installed.get(name))
+             for name, version in pins().items()
+             if installed.get(name) != version}
+    assert wrong == {}
