@@ -14,16 +14,21 @@ def canonical(name):
     return 'mxnet' if name.startswith('mxnet-cu') else name
 
 
-def requirements_pins():
+def read_pins(filename):
+    """{canonical name: version} of a requirements file of exact pins."""
     pins = {}
-    for line in (ROOT / 'requirements.txt').read_text().splitlines():
+    for line in (ROOT / filename).read_text().splitlines():
         line = line.strip()
         if not line or line.startswith('#') or line == '-e .':
             continue
         match = PIN.match(line)
-        assert match, f'requirements.txt: not an exact pin: {line!r}'
+        assert match, f'{filename}: not an exact pin: {line!r}'
         pins[canonical(match[1])] = match[2]
     return pins
+
+
+def requirements_pins():
+    return read_pins('requirements.txt')
 
 
 def environment_pins():

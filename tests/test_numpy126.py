@@ -5,33 +5,19 @@ package itself; `pip check` tells what is missing, and may report only
 d2l 1.0.3's own pins, which this environment overrides on purpose.
 """
 import importlib.metadata
-import pathlib
-import re
 import subprocess
 import sys
 
 import numpy
 import pytest
 
-ROOT = pathlib.Path(__file__).parents[1]
+from test_environments import ROOT, canonical, read_pins
+
 FILE = ROOT / 'requirements-numpy126.txt'
-PIN = re.compile(r'^([A-Za-z0-9_.\-]+)==(\S+)$')
-
-
-def canonical(name):
-    return re.sub(r'[-_.]+', '-', name).lower()
 
 
 def pins():
-    found = {}
-    for line in FILE.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith('#') or line == '-e .':
-            continue
-        match = PIN.match(line)
-        assert match, f'{FILE.name}: not an exact pin: {line!r}'
-        found[canonical(match[1])] = match[2]
-    return found
+    return read_pins(FILE.name)
 
 
 def test_pins_the_newer_stack():
