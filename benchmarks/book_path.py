@@ -11,6 +11,7 @@ import json
 import sys
 import time
 
+import d2lrec  # noqa: F401  (first: restores numpy.bool for mxnet)
 import numpy
 import mxnet as mx
 from mxnet import gluon, np, npx

@@ -50,11 +50,10 @@ def coordinate_search(space=SEARCH_SPACE, start=START, seed=0, data=None):
                     verbose=False, **config)['test_rmse']
             scores.append(rmse_of[key])
             rows.append({'stage': stage, 'option': _describe(option),
-                         'validation RMSE': rmse_of[key]})
+                         'validation RMSE': rmse_of[key], 'chosen': False})
         best.update(options[scores.index(min(scores))])
         rows[-len(options) + scores.index(min(scores))]['chosen'] = True
-    log = pd.DataFrame(rows).fillna({'chosen': False})
-    return best, log.set_index(['stage', 'option'])
+    return best, pd.DataFrame(rows).set_index(['stage', 'option'])
 
 
 def _describe(option):
