@@ -8,11 +8,13 @@ This script measures, in one process and with the same threads:
 1. the machine's GEMM rate on exactly those five shapes, as the fastest
    of MXNet's ``dot``, MXNet's ``FullyConnected`` (oneDNN, the operator
    the Dense layers run) and NumPy's BLAS;
-2. the rate of the real training step (forward, masked L2 loss, backward,
+2. the rate of d2lrec's training step (forward, masked L2 loss, backward,
    Adam update), counting only those GEMMs' floating-point operations;
+3. the same step without Adam's update, to split the step's time into
+   the GEMMs (at the best rate), the update, and the rest;
 
-and prints both and their ratio (target >= 0.6).  A benchmark, not a
-test: read the numbers, don't assert on them.
+and prints both rates, their ratio (target >= 0.6) and that split.  A
+benchmark, not a test: read the numbers, don't assert on them.
 
     python benchmarks/gemm_efficiency.py
 """
@@ -26,6 +28,7 @@ import mxnet as mx  # noqa: E402
 import numpy as onp  # noqa: E402
 from mxnet import autograd, gluon, np, npx  # noqa: E402
 
+from d2lrec.loss import L2Loss  # noqa: E402
 from d2lrec.models import AutoRec  # noqa: E402
 
 BATCH, USERS, HIDDEN = 256, 943, 500
@@ -79,8 +82,9 @@ def gemm_rate():
                               ('NumPy BLAS', numpy_gemms))}
 
 
-def training_step_rate(steps=20):
-    """GFLOP/s of the chapter's training step, GEMM flops only."""
+def training_step_seconds(steps=20):
+    """Seconds per batch of the chapter's training step, with and without
+    Adam's update (the difference is the update's cost)."""
     mx.random.seed(0)
     onp.random.seed(0)
     X = onp.random.randint(1, 6, (BATCH, USERS)).astype('float32')
@@ -88,18 +92,20 @@ def training_step_rate(steps=20):
     X = np.array(X)
     net = AutoRec(HIDDEN, USERS)
     net.initialize(init=mx.init.Normal(0.01))
-    loss = gluon.loss.L2Loss()
+    loss = L2Loss()
     trainer = gluon.Trainer(net.collect_params(), 'adam',
                             {'learning_rate': 0.002, 'wd': 1e-5})
 
-    def step():
+    def step(update=True):
         with autograd.record():
             l = loss(net(X), X)
         l.backward()
-        trainer.step(BATCH)
+        if update:
+            trainer.step(BATCH)
         float(l.sum())  # as train_recsys_rating does every batch
 
-    return STEP_FLOPS / best_seconds(step, number=steps) / 1e9
+    return (best_seconds(step, number=steps),
+            best_seconds(lambda: step(update=False), number=steps))
 
 
 def main():
@@ -108,10 +114,16 @@ def main():
     for name, rate in gemm.items():
         print(f'GEMM rate, {name:10s}: {rate:7.1f} GFLOP/s')
     machine = max(gemm.values())
-    step = training_step_rate()
-    print(f'training step        : {step:7.1f} GFLOP/s '
+    step, no_update = training_step_seconds()
+    print(f'training step        : {STEP_FLOPS / step / 1e9:7.1f} GFLOP/s '
           f'({STEP_FLOPS / 1e9:.2f} GFLOP of GEMMs per batch of {BATCH})')
-    print(f'ratio                : {step / machine:.2f} (target >= 0.6)')
+    print(f'ratio                : {STEP_FLOPS / step / 1e9 / machine:.2f} '
+          f'(target >= 0.6)')
+    gemms, adam = STEP_FLOPS / machine / 1e9, step - no_update
+    print(f'where a step goes    : {step * 1e3:.2f} ms = GEMMs at the best '
+          f'rate {gemms * 1e3:.2f} + Adam update {adam * 1e3:.2f} + '
+          f'the rest {(step - gemms - adam) * 1e3:.2f}')
+    print(f'ratio if the rest took no time: {gemms / (gemms + adam):.2f}')
 
 
 if __name__ == '__main__':

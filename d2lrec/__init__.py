@@ -23,7 +23,7 @@ _HOMES = {
     'split_and_load_ml100k': 'mf',
     'DATA_HUB': 'download', 'DataError': 'download',
     'download_extract_ml100k': 'download', 'get_data_dir': 'download',
-    'LivePlot': 'plot',
+    'L2Loss': 'loss', 'LivePlot': 'plot',
     'load_data_ml100k': 'data', 'read_data_ml100k': 'data',
     'split_data_ml100k': 'data',
     'train_and_evaluate': 'experiment', 'compare': 'experiment',

@@ -17,6 +17,7 @@ from d2lrec.autorec import DeepAutoRec
 from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, MODELS
 from d2lrec.data import load_data_ml100k, read_data_ml100k, split_data_ml100k
 from d2lrec.devices import try_all_gpus
+from d2lrec.loss import L2Loss
 from d2lrec.mf import MF, RatingLoader
 from d2lrec.protocol import autorec_evaluator, mf_evaluator
 from d2lrec.train import train_recsys_rating
@@ -121,7 +122,7 @@ def train_and_evaluate(model='autorec', hidden_layers=(500,),
             tuple(hidden_layers), encoder_act, decoder_act, dropout,
             batch_size, clip, unseen_rating)
     net.initialize(ctx=devices, force_reinit=True, init=mx.init.Normal(0.01))
-    loss = gluon.loss.L2Loss()
+    loss = L2Loss()
     optimizer_params = {'learning_rate': lr, 'wd': wd}
     if lr_schedule == 'cosine':
         optimizer_params['lr_scheduler'] = mx.lr_scheduler.CosineScheduler(
