@@ -17,12 +17,9 @@ from d2lrec.config import (ACTIVATIONS, FOLDS, MODELS, PRESETS,
                            use_all_cores)
 
 SPLITS = ('random', 'seq-aware') + FOLDS + ('folds',)
-#: Options of ``train`` that a preset sets, by the preset's own keys.
-PRESET_OPTIONS = {'model': 'model', 'hidden_layers': 'hidden_layers',
-                  'encoder_act': 'encoder_act', 'decoder_act': 'decoder_act',
-                  'dropout': 'dropout', 'wd': 'wd', 'num_epochs': 'epochs',
-                  'lr': 'lr', 'lr_schedule': 'lr_schedule', 'clip': 'clip',
-                  'unseen_rating': 'unseen_rating'}
+#: A preset's keys are `train_and_evaluate`'s arguments; these differ
+#: from the option of ``train`` that they set.
+PRESET_RENAMES = {'num_epochs': 'epochs'}
 
 
 def _number(kind, ok, wanted):
@@ -117,8 +114,9 @@ def _train_options(train):
                        help='print the result as one JSON line last')
 
 
-def make_parser():
-    """Return the argument parser of ``python -m d2lrec``."""
+def make_parser(preset=None):
+    """Return the argument parser of ``python -m d2lrec``; with `preset`
+    (a key of `PRESETS`), its settings are the defaults of ``train``."""
     parser = argparse.ArgumentParser(
         prog='python -m d2lrec',
         description='AutoRec (D2L §16.4) on MovieLens 100K.')
@@ -127,6 +125,9 @@ def make_parser():
         'train', help="train and evaluate the chapter's item-based AutoRec",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _train_options(train)
+    if preset:
+        train.set_defaults(**{PRESET_RENAMES.get(key, key): value
+                              for key, value in PRESETS[preset].items()})
     _common(train)
     recommend = commands.add_parser(
         'recommend', help="a user's top-k unseen movies, one per line",
@@ -147,9 +148,7 @@ def parse_args(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
     if getattr(args, 'preset', None):
-        train = parser._subparsers._group_actions[0].choices['train']
-        train.set_defaults(**{PRESET_OPTIONS[key]: value for key, value
-                              in PRESETS[args.preset].items()})
+        parser = make_parser(args.preset)
         args = parser.parse_args(argv)
     return parser, args
 

@@ -122,6 +122,15 @@ def _disk_problem(e, root, doing):
     return None
 
 
+def _os_error(e, root, name, doing, otherwise):
+    """The `DataError` for the OSError `e`, met while d2lrec tried to
+    `doing` for the data `name` under `root`: a full or read-only disk is
+    named as such, any other error is described by `otherwise`; both end
+    by saying where to put the data."""
+    return DataError((_disk_problem(e, root, doing) or otherwise) + ' '
+                     + _where_to_put(name, root))
+
+
 def _write_elsewhere():
     return (f'Make it writable, or point {DATA_DIR_ENV} (or data_dir=) at '
             f'a folder you can write to (the default is '
@@ -148,10 +157,9 @@ def _lock(root, name, timeout=None):
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise DataError(
-                (_disk_problem(e, root, f'download or extract {name}')
-                 or f'cannot create the lock file {path}: {e}.') + ' '
-                + _where_to_put(name, root)) from e
+            raise _os_error(e, root, name, f'download or extract {name}',
+                            f'cannot create the lock file {path}: {e}.'
+                            ) from e
         try:
             while True:
                 try:
@@ -214,10 +222,9 @@ def download(name, data_dir=None, timeout=DOWNLOAD_TIMEOUT):
         fd, tmp = tempfile.mkstemp(dir=root, prefix=f'.{name}-',
                                    suffix='.part')
     except OSError as e:
-        raise DataError(
-            (_disk_problem(e, root, f'download {url}')
-             or f'cannot write to the data folder {root}: {e}.') + ' '
-            + _where_to_put(name, root)) from e
+        raise _os_error(e, root, name, f'download {url}',
+                        f'cannot write to the data folder {root}: {e}.'
+                        ) from e
     try:
         digest = hashlib.sha1()
         with os.fdopen(fd, 'wb') as f:
@@ -235,13 +242,12 @@ def download(name, data_dir=None, timeout=DOWNLOAD_TIMEOUT):
         # HTTPError (404, ...) is a URLError; timeouts and refused
         # connections are OSErrors.  A transfer cut short usually just ends
         # early and fails the sha1 check above.
-        disk = _disk_problem(e, root, f'download {url}')
         if isinstance(e, urllib.error.HTTPError):
             reason = f'HTTP {e.code} {e.reason}'
         else:
             reason = getattr(e, 'reason', None) or e
-        raise DataError((disk or f'could not download {url}: {reason}.')
-                        + ' ' + _where_to_put(name, root)) from e
+        raise _os_error(e, root, name, f'download {url}',
+                        f'could not download {url}: {reason}.') from e
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -271,10 +277,8 @@ def _extract(fname, root, name):
             if not os.path.isdir(os.path.join(root, name)):
                 raise
     except (zipfile.BadZipFile, OSError) as e:
-        raise DataError(
-            (_disk_problem(e, root, f'extract {fname}')
-             or f'could not extract {fname}: {e}.') + ' '
-            + _where_to_put(name, root)) from e
+        raise _os_error(e, root, name, f'extract {fname}',
+                        f'could not extract {fname}: {e}.') from e
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -300,10 +304,9 @@ def download_extract_ml100k(data_dir=None, timeout=DOWNLOAD_TIMEOUT):
         try:
             os.makedirs(root, exist_ok=True)
         except OSError as e:
-            raise DataError(
-                (_disk_problem(e, root, f'create {root}')
-                 or f'cannot create the data folder {root}: {e}.') + ' '
-                + _where_to_put(name, root)) from e
+            raise _os_error(e, root, name, f'create {root}',
+                            f'cannot create the data folder {root}: {e}.'
+                            ) from e
         fd, lock = _lock(root, name)
         try:
             if not os.path.lexists(folder):  # else made while we waited

@@ -18,7 +18,7 @@ from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, MODELS
 from d2lrec.data import load_data_ml100k, read_data_ml100k, split_data_ml100k
 from d2lrec.devices import try_all_gpus
 from d2lrec.loss import L2Loss
-from d2lrec.mf import MF, RatingLoader
+from d2lrec.mf import MF, rating_loaders
 from d2lrec.protocol import autorec_evaluator, mf_evaluator
 from d2lrec.train import train_recsys_rating
 
@@ -56,15 +56,11 @@ def _autorec_setup(train_data, test_data, num_users, num_items, model,
 
 def _mf_setup(train_data, test_data, num_users, num_items, num_factors,
               batch_size, clip, unseen_rating):
-    train_u, train_i, train_r, _ = load_data_ml100k(train_data, num_users,
-                                                    num_items)
-    test_u, test_i, test_r, _ = load_data_ml100k(test_data, num_users,
-                                                 num_items)
-    train_iter = RatingLoader(train_u, train_i, train_r, batch_size,
-                              shuffle=True, last_batch='rollover')
-    test_iter = RatingLoader(test_u, test_i, test_r, batch_size)
+    train_iter, test_iter = rating_loaders(train_data, test_data, num_users,
+                                           num_items, batch_size)
     net = MF(num_factors, num_users, num_items)
-    evaluate = mf_evaluator(train_u, train_i, clip, unseen_rating)
+    train_users, train_items, _ = train_iter.arrays
+    evaluate = mf_evaluator(train_users, train_items, clip, unseen_rating)
     return net, train_iter, test_iter, evaluate, {}
 
 

@@ -91,11 +91,21 @@ def split_and_load_ml100k(split_mode='seq-aware', feedback='explicit',
     df, num_users, num_items = data or read_data_ml100k(data_dir)
     train_data, test_data = split_data_ml100k(
         df, num_users, num_items, split_mode, test_ratio, seed)
-    train_u, train_i, train_r, _ = load_data_ml100k(
-        train_data, num_users, num_items, feedback)
-    test_u, test_i, test_r, _ = load_data_ml100k(
-        test_data, num_users, num_items, feedback)
-    train_iter = RatingLoader(train_u, train_i, train_r, batch_size,
-                              shuffle=True, last_batch='rollover')
-    test_iter = RatingLoader(test_u, test_i, test_r, batch_size)
-    return num_users, num_items, train_iter, test_iter
+    return (num_users, num_items,
+            *rating_loaders(train_data, test_data, num_users, num_items,
+                            batch_size, feedback))
+
+
+def rating_loaders(train_data, test_data, num_users, num_items, batch_size,
+                   feedback='explicit'):
+    """Return ``(train_iter, test_iter)``, `RatingLoader`s of the rating
+    triples of two splits (D2L §16.2): the training one shuffled, its
+    last partial batch rolled over into the next epoch."""
+    loaders = []
+    for frame, training in ((train_data, True), (test_data, False)):
+        users, items, scores, _ = load_data_ml100k(frame, num_users,
+                                                   num_items, feedback)
+        loaders.append(RatingLoader(
+            users, items, scores, batch_size, shuffle=training,
+            last_batch='rollover' if training else 'keep'))
+    return tuple(loaders)

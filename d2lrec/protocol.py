@@ -13,10 +13,9 @@ import math
 import numpy as onp
 from mxnet import gluon
 
+from d2lrec.download import RATING_RANGE
 from d2lrec.mf import rmse_evaluator
 from d2lrec.models import evaluator
-
-RATING_RANGE = (1, 5)
 
 
 def adjust_predictions(pred, unseen, clip=False, unseen_rating=None):

@@ -19,7 +19,6 @@ the lines that ``python -m d2lrec recommend`` prints.
 
 Problems with a model file raise `ModelFileError`.
 """
-import hashlib
 import json
 import numbers
 import os
@@ -31,7 +30,7 @@ import pandas as pd
 
 from d2lrec.config import ACTIVATIONS, MODELS
 from d2lrec.download import (DATA_DIR_ENV, DATA_HUB, RATING_RANGE,
-                             DataError, download_extract_ml100k)
+                             DataError, download_extract_ml100k, file_hash)
 
 #: ``u.item``: Latin-1 text, one movie a line, '|'-separated: id, title,
 #: release date, video release date, IMDb URL and 19 genre flags.
@@ -511,7 +510,8 @@ def _check_fits(config, params):
 
 def _write_sidecar(filename, config, params):
     meta = {'format': MODEL_FORMAT, 'version': MODEL_VERSION,
-            'config': config, 'params_sha256': _sha256(params)}
+            'config': config,
+            'params_sha256': file_hash(params, 'sha256')}
     try:
         text = json.dumps(meta, indent=2, sort_keys=True)
     except (TypeError, ValueError) as e:
@@ -589,14 +589,6 @@ def _remove(filename):
         pass
 
 
-def _sha256(filename):
-    digest = hashlib.sha256()
-    with open(filename, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _write_problem(e, path):
     reason = e.strerror or str(e)
     if e.filename:
@@ -654,7 +646,7 @@ def _read_sidecar(path):
     except (OSError, ValueError, AttributeError, KeyError) as e:
         raise _model_error(path, f'its config {sidecar} is unreadable '
                                  f'or invalid ({e})') from e
-    if _sha256(path) != expected:
+    if file_hash(path, 'sha256') != expected:
         raise _model_error(path, f'the parameters are not the ones saved '
                                  f'with {sidecar} (their sha256 differs)')
     return config

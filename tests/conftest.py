@@ -5,10 +5,16 @@ The synthetic ``u.data`` has the real file's format (tab-separated
 small.  `d2lrec.download` checks ``u.data`` against the real file's
 sha256, so tests that read synthetic data patch ``U_DATA_SHA256`` to the
 synthetic file's hash (`set_u_data_hash`, `synthetic_ml100k`).
+
+`ZipServer` is the loopback HTTP server that the download tests start.
 """
 import hashlib
+import http.server
 import io
+import os
 import socket
+import threading
+import time
 import zipfile
 
 import numpy as np
@@ -52,6 +58,13 @@ def make_ratings(num_users=NUM_USERS, num_items=NUM_ITEMS,
     return pd.DataFrame({'user_id': users, 'item_id': items,
                          'rating': ratings.astype(np.int64),
                          'timestamp': timestamps.astype(np.int64)})
+
+
+def ratings_matrix(rng, shape, density=0.5):
+    """A float32 rating matrix with about `density` of its entries in
+    1..5 and the rest 0 (unrated), drawn from `rng` (a RandomState)."""
+    values = rng.randint(1, 6, shape).astype(np.float32)
+    return values * (rng.uniform(size=shape) < density)
 
 
 def u_data_bytes(df):
@@ -119,6 +132,71 @@ def synthetic_ml100k(ml100k_root, set_u_data_hash, refused_url,
     monkeypatch.setitem(DOWNLOAD.DATA_HUB, 'ml-100k',
                         (refused_url, '0' * 40))
     return root, df
+
+
+class _ZipHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the server's `files` (path -> bytes), else 404, in two
+    halves; see `ZipServer`."""
+
+    def do_GET(self):
+        srv = self.server.owner
+        srv.requests.append(self.path)
+        if self.path not in srv.files:
+            self.send_error(404)
+            return
+        data = srv.files[self.path]
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/zip')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:len(data) // 2])
+        self.wfile.flush()
+        if self.path in srv.truncated:
+            self.close_connection = True
+            return
+        if srv.gate:
+            deadline = time.monotonic() + 20
+            while (not os.path.exists(srv.gate)
+                   and time.monotonic() < deadline):
+                time.sleep(0.01)
+        self.wfile.write(data[len(data) // 2:])
+        self.wfile.flush()
+
+    def log_message(self, *args):
+        pass
+
+
+class ZipServer:
+    """An HTTP server on 127.0.0.1, in a thread, serving `files` (path ->
+    bytes; every path should end in ``/ml-100k.zip``, as d2lrec names the
+    cached zip after the URL's last component).  `requests` lists the
+    paths asked for.  A path in `truncated` gets the full Content-Length
+    but only the first half of its bytes, then the connection closes.
+    With `gate` (a file path) set, the server sends half of a zip, then
+    waits (at most 20 s) until that file exists before it sends the rest.
+    """
+
+    def __init__(self, files, truncated=()):
+        self.files, self.truncated = files, set(truncated)
+        self.requests, self.gate = [], None
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                     _ZipHandler)
+        self.httpd.owner = self
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={'poll_interval': 0.05},
+                                       daemon=True)
+        self.thread.start()
+        self.stopped = False
+
+    def url(self, path):
+        return f'http://127.0.0.1:{self.httpd.server_address[1]}{path}'
+
+    def stop(self):
+        if not self.stopped:
+            self.stopped = True
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.thread.join(timeout=5)
 
 
 def make_zip(files):

@@ -48,6 +48,8 @@ def test_preset_sets_defaults_and_explicit_options_win():
         TUNED['hidden_layers'], TUNED['num_epochs'], TUNED['decoder_act'])
     assert (args.clip, args.unseen_rating, args.lr_schedule) == (
         True, 3, 'cosine')
+    for key, value in TUNED.items():  # every setting lands on an option
+        assert getattr(args, cli.PRESET_RENAMES.get(key, key)) == value
     _, args = cli.parse_args(['train', '--preset', 'tuned', '--epochs',
                               '3', '--no-clip'])
     assert (args.epochs, args.clip) == (3, False)

@@ -1,78 +1,15 @@
 """Downloading, verifying and extracting MovieLens 100K (d2lrec.download)
 against a real HTTP server on 127.0.0.1 serving a synthetic zip."""
 import hashlib
-import http.server
 import os
-import threading
 
 import pytest
 
-from conftest import make_zip, refused_port
+from conftest import ZipServer, make_zip, refused_port
 
 import d2lrec.download as DL
 DataError = DL.DataError
 TIMEOUT = 5  # seconds; everything is local
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.files`` (path -> bytes), else 404;
-    ``/truncated/ml-100k.zip`` sends the Content-Length of the good zip but
-    only half of its bytes, then closes the connection.
-
-    Every URL ends in ``/ml-100k.zip``, as the real one does: d2lrec names
-    the cached zip after the URL's last component."""
-
-    def do_GET(self):
-        files = self.server.files
-        self.server.requests.append(self.path)
-        if self.path == '/truncated/ml-100k.zip':
-            data = files['/good/ml-100k.zip']
-            self.send_response(200)
-            self.send_header('Content-Type', 'application/zip')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[:len(data) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-        elif self.path in files:
-            data = files[self.path]
-            self.send_response(200)
-            self.send_header('Content-Type', 'application/zip')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        else:
-            self.send_error(404)
-
-    def log_message(self, *args):
-        pass
-
-
-class Server:
-    def __init__(self, files):
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                     Handler)
-        self.httpd.files = files
-        self.httpd.requests = []
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={'poll_interval': 0.05},
-                                       daemon=True)
-        self.thread.start()
-        self.stopped = False
-
-    def url(self, path):
-        return f'http://127.0.0.1:{self.httpd.server_address[1]}{path}'
-
-    @property
-    def requests(self):
-        return self.httpd.requests
-
-    def stop(self):
-        if not self.stopped:
-            self.stopped = True
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -80,8 +17,10 @@ def server(ml100k_zip):
     data = ml100k_zip[0]
     corrupt = bytearray(data)
     corrupt[len(corrupt) // 2] ^= 0xFF
-    srv = Server({'/good/ml-100k.zip': data,
-                  '/corrupt/ml-100k.zip': bytes(corrupt)})
+    srv = ZipServer({'/good/ml-100k.zip': data,
+                     '/corrupt/ml-100k.zip': bytes(corrupt),
+                     '/truncated/ml-100k.zip': data},
+                    truncated=['/truncated/ml-100k.zip'])
     yield srv
     srv.stop()
     assert not srv.thread.is_alive()

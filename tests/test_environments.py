@@ -27,10 +27,6 @@ def read_pins(filename):
     return pins
 
 
-def requirements_pins():
-    return read_pins('requirements.txt')
-
-
 def environment_pins():
     env = yaml.safe_load((ROOT / 'environment.yml').read_text())
     pip = next(d['pip'] for d in env['dependencies'] if isinstance(d, dict))
@@ -45,7 +41,7 @@ def environment_pins():
 
 
 def test_requirements_pin_the_chapter_stack():
-    pins = requirements_pins()
+    pins = read_pins('requirements.txt')
     assert pins['mxnet'] == '1.9.1'
     assert pins['d2l'] == '1.0.3'
     # d2l 1.0.3's own pins
@@ -59,7 +55,7 @@ def test_requirements_pin_the_chapter_stack():
 
 
 def test_shared_packages_have_the_same_versions():
-    requirements = requirements_pins()
+    requirements = read_pins('requirements.txt')
     _, environment = environment_pins()
     assert environment.keys() <= requirements.keys()
     assert {name: requirements[name] for name in environment} == environment

@@ -3,12 +3,10 @@ processes downloading at once, and training that diverges (D2L §16.2,
 §16.3/§16.4).  Every case must raise one clear error and leave the files on
 disk as they were."""
 import errno
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 
@@ -19,8 +17,8 @@ from mxnet import gluon
 from mxnet.gluon import nn
 from mxnet.gluon.data import DataLoader
 
-from conftest import (NUM_ITEMS, NUM_RATINGS, NUM_USERS, make_ratings,
-                      sha256, u_data_bytes, u_info_bytes)
+from conftest import (NUM_ITEMS, NUM_RATINGS, NUM_USERS, ZipServer,
+                      make_ratings, sha256, u_data_bytes, u_info_bytes)
 
 import d2lrec.download as DL
 from d2lrec.data import read_data_ml100k
@@ -277,51 +275,17 @@ def test_good_data_is_read_in_one_pass(tmp_path, monkeypatch,
 
 # Disk problems -----------------------------------------------------------
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.zip`` at any path.  With ``server.gate`` (a path),
-    it sends half of the zip, then waits (at most 20 s) until that file
-    exists before it sends the rest."""
-
-    def do_GET(self):
-        srv = self.server
-        srv.requests.append(self.path)
-        data = srv.zip
-        self.send_response(200)
-        self.send_header('Content-Type', 'application/zip')
-        self.send_header('Content-Length', str(len(data)))
-        self.end_headers()
-        self.wfile.write(data[:len(data) // 2])
-        self.wfile.flush()
-        if srv.gate:
-            deadline = time.monotonic() + 20
-            while (not os.path.exists(srv.gate)
-                   and time.monotonic() < deadline):
-                time.sleep(0.01)
-        self.wfile.write(data[len(data) // 2:])
-        self.wfile.flush()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server(ml100k_zip, monkeypatch):
-    """A local server of the synthetic zip; DATA_HUB points at it and the
-    synthetic u.data is the expected one."""
+    """A local server of the synthetic zip at ``/ml-100k.zip``; DATA_HUB
+    points at it and the synthetic u.data is the expected one."""
     data, sha1, u_sha256, _ = ml100k_zip
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    httpd.zip, httpd.requests, httpd.gate = data, [], None
-    httpd.url = (f'http://127.0.0.1:{httpd.server_address[1]}'
-                 f'/ml-100k.zip')
-    thread = threading.Thread(target=httpd.serve_forever,
-                              kwargs={'poll_interval': 0.05}, daemon=True)
-    thread.start()
-    monkeypatch.setitem(DL.DATA_HUB, 'ml-100k', (httpd.url, sha1))
+    srv = ZipServer({'/ml-100k.zip': data})
+    monkeypatch.setitem(DL.DATA_HUB, 'ml-100k',
+                        (srv.url('/ml-100k.zip'), sha1))
     monkeypatch.setattr(DL, 'U_DATA_SHA256', u_sha256)
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    yield srv
+    srv.stop()
 
 
 def refuse_writes_in(monkeypatch, folder):
@@ -493,7 +457,7 @@ def test_disk_full_while_downloading(server, tmp_path, monkeypatch, fill):
     message = str(info.value)
     assert message.startswith(f'no space left on the disk holding the data '
                               f'folder {root}: d2lrec could not download '
-                              f'{server.url}')
+                              f"{server.url('/ml-100k.zip')}")
     assert DL.DATA_DIR_ENV in message
     assert server.requests == ['/ml-100k.zip']  # it failed writing
     monkeypatch.undo()
@@ -552,10 +516,12 @@ def test_two_processes_download_into_one_cache(server, tmp_path,
     markers = [tmp_path / 'first-at-lock', tmp_path / 'second-at-lock']
     server.gate = str(markers[1])
 
+    url = server.url('/ml-100k.zip')
+
     def start(marker):
         return subprocess.Popen(
-            [sys.executable, '-c', CHILD, server.url, sha1, u_sha256,
-             str(root), str(marker)],
+            [sys.executable, '-c', CHILD, url, sha1, u_sha256, str(root),
+             str(marker)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     procs = [start(markers[0])]
     try:

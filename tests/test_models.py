@@ -5,6 +5,8 @@ import numpy as onp
 import pytest
 from mxnet import autograd, gluon, np
 
+from conftest import ratings_matrix
+
 from d2lrec.autorec import DeepAutoRec
 from d2lrec.config import ACTIVATIONS
 from d2lrec.experiment import train_and_evaluate
@@ -16,14 +18,6 @@ NUMPY_ACT = {'sigmoid': lambda x: 1 / (1 + onp.exp(-x)), 'tanh': onp.tanh,
 NUMPY_DECODER = {'sigmoid': lambda x: 1 + 4 / (1 + onp.exp(-x)),
                  'tanh': lambda x: 3 + 2 * onp.tanh(x),
                  'relu': NUMPY_ACT['relu'], 'identity': NUMPY_ACT['identity']}
-
-
-def ratings(rows, cols, seed=0):
-    """A rating matrix with about half of its entries unobserved (0)."""
-    rng = onp.random.RandomState(seed)
-    mat = rng.randint(1, 6, (rows, cols)).astype('float32')
-    mat[rng.uniform(size=mat.shape) < 0.5] = 0
-    return mat
 
 
 def dense_params(net):
@@ -45,7 +39,7 @@ def numpy_forward(net, X, encoder_act, decoder_act):
     ('sigmoid', 'identity'), ('tanh', 'sigmoid'), ('relu', 'tanh'),
     ('identity', 'relu')])
 def test_deep_autorec_matches_numpy(layers, encoder_act, decoder_act):
-    X = ratings(4, 6)
+    X = ratings_matrix(onp.random.RandomState(0), (4, 6))
     net = DeepAutoRec(layers, 6, encoder_act, decoder_act, dropout=0)
     net.initialize(init=mx.init.Normal(0.5))
     pred = net(np.array(X))  # also ends the deferred initialization
@@ -61,7 +55,7 @@ def test_deep_autorec_matches_numpy(layers, encoder_act, decoder_act):
 
 
 def test_one_layer_deep_autorec_is_the_chapters_autorec():
-    X = np.array(ratings(5, 8))
+    X = np.array(ratings_matrix(onp.random.RandomState(0), (5, 8)))
     outputs = []
     for net in (AutoRec(6, 8), DeepAutoRec((6,), 8)):
         mx.random.seed(3)

@@ -14,6 +14,8 @@ from mxnet import autograd, gluon
 from mxnet.gluon import nn
 from mxnet.gluon.data import ArrayDataset, DataLoader
 
+from conftest import ratings_matrix
+
 from d2lrec import cli
 from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS
 from d2lrec.experiment import train_and_evaluate
@@ -27,13 +29,6 @@ NUM_HIDDEN, NUM_USERS, NUM_ITEMS = 7, 6, 9
 
 def sigmoid(x):
     return 1 / (1 + np.exp(-x))
-
-
-def ratings_matrix(rng, shape, density=0.5):
-    """A float32 rating matrix with about `density` of its entries in
-    1..5 and the rest 0 (unrated)."""
-    values = rng.randint(1, 6, shape).astype(np.float32)
-    return values * (rng.uniform(size=shape) < density)
 
 
 @pytest.fixture
