@@ -1,35 +1,63 @@
-# make chapter: set up .venv and run D2L §16.4 end to end (prints test RMSE)
-# make test:    set up both environments and run every test, notebooks
-#               included, in each: .venv (requirements.txt, the book's pins,
-#               numpy 1.23.5) and .venv-numpy126 (requirements-numpy126.txt:
-#               numpy 1.26, current IPython, matplotlib and pandas)
-# Both install everything on a fresh machine (CPU pip path, Python 3.11).
-PYTHON ?= python3.11
+# make chapter: set up a venv and run D2L §16.4 end to end (test RMSE)
+# make test:    set up the environments and run every test, notebooks
+#               included, in each, then the current-Colab test
+#
+# PYTHON: Python 3.11 or 3.12; by default the first of python3.11,
+# python3.12 and python3 that runs, or `make chapter PYTHON=/path/to/py`.
+# Python 3.11 gets both environments: .venv (requirements.txt, the book's
+# pins, numpy 1.23.5) and .venv-numpy126 (requirements-numpy126.txt,
+# numpy 1.26); Python 3.12 only the second (numpy 1.23.5 has no wheels
+# for it).  Any other Python stops at once, saying which ones work
+# (d2lrec/_compat.py), before anything is made.
+runs = $(shell $(1) -c '' 2>/dev/null && command -v $(1))
+PYTHON ?= $(firstword $(foreach p,python3.11 python3.12 python3,$(call runs,$(p))))
+PY := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 VENV ?= .venv
 VENV126 ?= .venv-numpy126
 
-.PHONY: chapter test test-main test-numpy126 benchmark
+ifeq ($(PY),3.11)
+CHAPTER_VENV := $(VENV)
+TESTS := test-main test-numpy126 test-colab
+else
+CHAPTER_VENV := $(VENV126)
+TESTS := test-numpy126 test-colab
+endif
 
-$(VENV)/.installed: requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -r requirements.txt
+# The current-Colab test needs a Python 3.12 (Colab's), from the PATH or
+# pyenv; COLAB_PYTHON=/path/to/python3.12 sets it.
+COLAB_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),$(call runs,$(p))))
+
+.PHONY: chapter test test-main test-numpy126 test-colab benchmark \
+	check-python
+
+check-python:
+	@$(PYTHON) d2lrec/_compat.py
+
+# A venv is made whole or not at all: a failed install removes it.  The
+# stamp names the Python minor version, so another Python remakes it.
+$(VENV)/.installed-$(PY): requirements.txt pyproject.toml | check-python
+	$(PYTHON) -m venv --clear $(VENV)
+	$(VENV)/bin/python -m pip install -r requirements.txt \
+		|| { rm -rf $(VENV); exit 1; }
 	touch $@
 
 # requirements-numpy126.txt pins every package, so it installs as a whole
 # with --no-deps, the only way to keep d2l 1.0.3's own pins (numpy 1.23.5,
 # ...) out; see its header.  The venv ignores itself for git.
-$(VENV126)/.installed: requirements-numpy126.txt pyproject.toml
+$(VENV126)/.installed-$(PY): requirements-numpy126.txt d2lrec/stack.txt \
+		pyproject.toml | check-python
 	$(PYTHON) -m venv --clear $(VENV126)
 	printf '*\n' > $(VENV126)/.gitignore
-	$(VENV126)/bin/python -m pip install --no-deps -r requirements-numpy126.txt
+	$(VENV126)/bin/python -m pip install --no-deps \
+		-r requirements-numpy126.txt || { rm -rf $(VENV126); exit 1; }
 	touch $@
 
-chapter: $(VENV)/.installed
-	$(VENV)/bin/python -m d2lrec train
+chapter: check-python $(CHAPTER_VENV)/.installed-$(PY)
+	$(CHAPTER_VENV)/bin/python -m d2lrec train
 
-test: test-main test-numpy126
+test: check-python $(TESTS)
 
-test-main: $(VENV)/.installed
+test-main: $(VENV)/.installed-$(PY)
 	$(VENV)/bin/python -m pytest --nbval
 
 # --nbval-current-env: the notebooks run on this venv's Python, whatever
@@ -37,8 +65,15 @@ test-main: $(VENV)/.installed
 # pyproject.toml's testpaths) can narrow this run, e.g. to
 # TESTS126='tests notebooks/01-movielens.ipynb notebooks/02-autorec.ipynb'.
 TESTS126 ?=
-test-numpy126: $(VENV126)/.installed
+test-numpy126: $(VENV126)/.installed-$(PY)
 	$(VENV126)/bin/python -m pytest --nbval --nbval-current-env $(TESTS126)
 
-benchmark: $(VENV)/.installed
+# Today's Colab, simulated: tests/test_colab_runtime.py (see its header).
+test-colab: $(CHAPTER_VENV)/.installed-$(PY)
+	@test -n "$(COLAB_PYTHON)" || { echo 'make test-colab needs a Python \
+	3.12 (Colab'"'"'s): set COLAB_PYTHON=/path/to/python3.12' >&2; exit 1; }
+	D2LREC_COLAB_PYTHON=$(COLAB_PYTHON) \
+		$(CHAPTER_VENV)/bin/python -m pytest tests/test_colab_runtime.py
+
+benchmark: $(VENV)/.installed-$(PY)
 	$(VENV)/bin/python benchmarks/chapter_speed.py

@@ -4,17 +4,29 @@ The public names are the book's.  They are imported on first use, so
 ``import d2lrec`` loads neither mxnet nor d2l; call ``mxnet.npx.set_np()``
 before using them, as the book's notebooks do.
 
-Newer numpy: ``import d2lrec`` imports numpy and, on numpy 1.24 to 1.26
-only, sets ``numpy.bool = bool``, the alias that mxnet 1.9.1 needs and
-those versions removed (see `d2lrec._compat`).  That is its one change
-to global state, and it must come first: ``import d2lrec`` before
+Newer stacks (see `d2lrec._compat`): ``import d2lrec`` first checks that
+the installed packages can run mxnet 1.9.1, and if not raises
+`StackError` naming the package at fault and the pip command that fixes
+it (``python -m d2lrec`` prints that as one error line).  Then it imports
+numpy and, on numpy 1.24 to 1.26 only, sets ``numpy.bool = bool``, the
+alias that mxnet 1.9.1 needs and those versions removed.  That is its one
+change to global state, and it must come first: ``import d2lrec`` before
 ``import mxnet`` or ``from d2l import mxnet``.  Every ``d2lrec.*``
 module import runs this file first, so they apply it too.
 """
 import importlib
+import sys
 
-from d2lrec._compat import alias_numpy_bool
+from d2lrec._compat import StackError, alias_numpy_bool, check_stack
 
+try:
+    check_stack()
+except StackError as e:
+    # ``python -m d2lrec``: sys.argv[0] is '-m' while Python imports this
+    # package to find d2lrec.__main__; say it as the CLI says errors.
+    if sys.argv[:1] == ['-m']:
+        sys.exit(f'd2lrec: error: {e}')
+    raise
 alias_numpy_bool()
 
 _HOMES = {
@@ -34,7 +46,7 @@ _HOMES = {
     'save_model': 'recommend', 'load_model': 'recommend',
     'train_recsys_rating': 'train', 'DivergenceError': 'train',
     'try_all_gpus': 'devices', 'try_gpu': 'devices',
-    'choose_devices': 'devices',
+    'choose_devices': 'devices', 'StackError': '_compat',
 }
 
 __all__ = sorted(_HOMES)

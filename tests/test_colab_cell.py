@@ -4,23 +4,24 @@ Colab itself cannot run here.  These tests execute the cell's source with
 a fake ``google.colab`` module and with ``subprocess.run`` and ``os.kill``
 replaced, and check what it would run; one test lets its readiness check
 run for real, in this environment, as it would after Colab's restart.
+tests/test_colab_runtime.py runs the cell for real, on a runtime shaped
+like today's Colab.
 """
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import types
 
 import nbformat
 import pytest
+import tomllib
 
 ROOT = pathlib.Path(__file__).parents[1]
 NOTEBOOKS = sorted((ROOT / 'notebooks').glob('*.ipynb'))
-PIP = [sys.executable, '-m', 'pip', 'install', '-q']
-INSTALL_STACK = PIP + ['numpy==1.26.4', 'setuptools', 'mxnet==1.9.1',
-                     'pandas', 'matplotlib']
-INSTALL_OURS = PIP + ['--no-deps', 'd2l==1.0.3',
-                      'git+https://github.com/d2lrec/d2lrec']
+PIP = [sys.executable, '-m', 'pip', 'install', '-q', '--no-deps']
+STACK = str(ROOT / 'd2lrec' / 'stack.txt')
 
 
 def first_code_cell(path):
@@ -29,6 +30,9 @@ def first_code_cell(path):
 
 
 CELL = first_code_cell(NOTEBOOKS[0]).source
+SOURCE = re.search(r"SOURCE = '([^']+)'", CELL)[1]
+INSTALL = [PIP + [SOURCE], PIP + ['-r', STACK]]
+BADGE = 'https://colab.research.google.com/assets/colab-badge.svg'
 
 
 def test_every_notebook_starts_with_the_same_silent_install_cell():
@@ -68,9 +72,12 @@ REAL_RUN = subprocess.run
 
 
 @pytest.fixture
-def machine(monkeypatch):
+def machine(monkeypatch, tmp_path):
     """Run the cell on Colab (`colab=True`) or elsewhere; return the
-    `Machine` that saw it."""
+    `Machine` that saw it.  The cell's mark of a restart goes to
+    `tmp_path` (it keeps it under ``sys.prefix``)."""
+    monkeypatch.setattr(sys, 'prefix', str(tmp_path))
+
     def run_cell(colab, checks=()):
         if colab:
             monkeypatch.setitem(sys.modules, 'google.colab',
@@ -91,11 +98,13 @@ def test_outside_colab_it_does_nothing_and_prints_nothing(machine, capfd):
     assert capfd.readouterr() == ('', '')
 
 
-def test_on_a_new_colab_runtime_it_installs_then_restarts(machine, capfd):
+def test_on_a_new_colab_runtime_it_installs_then_restarts(machine, capfd,
+                                                           tmp_path):
     fake = machine(colab=True, checks=[1, 0])
     check = [sys.executable, '-c', fake.calls[0][2]]
-    assert fake.calls == [check, INSTALL_STACK, INSTALL_OURS, check]
+    assert fake.calls == [check, *INSTALL, check]
     assert fake.killed == [(os.getpid(), 9)]
+    assert (tmp_path / 'd2lrec-restarted').exists()
     out = capfd.readouterr().out
     assert 'Restarting the runtime' in out
     assert 'run all cells again' in out
@@ -106,7 +115,7 @@ def test_with_numpy_2_in_memory_it_installs_without_asking(machine,
     monkeypatch.setitem(sys.modules, 'numpy',
                         types.SimpleNamespace(__version__='2.0.2'))
     fake = machine(colab=True, checks=[0])
-    assert fake.calls[:2] == [INSTALL_STACK, INSTALL_OURS]
+    assert fake.calls[:2] == INSTALL
     assert len(fake.calls) == 3 and fake.calls[2][1] == '-c'
     assert fake.killed == [(os.getpid(), 9)]
 
@@ -120,16 +129,39 @@ def test_after_the_restart_it_does_nothing(machine, capfd):
 
 
 def test_if_the_install_does_not_work_it_says_so_and_keeps_running(machine):
-    with pytest.raises(RuntimeError, match='ImportError: mxnet'):
+    with pytest.raises(RuntimeError, match='did not work: ImportError: '
+                                           'mxnet'):
         machine(colab=True, checks=[1, 1])
 
 
-def test_it_installs_the_numpy126_environment_pins():
-    pins = {}
-    for line in (ROOT / 'requirements-numpy126.txt').read_text().splitlines():
-        name, sep, version = line.partition('==')
-        if sep:
-            pins[name.lower()] = version
-    for spec in ('numpy==1.26.4', 'mxnet==1.9.1', 'd2l==1.0.3'):
-        name, _, version = spec.partition('==')
-        assert pins[name] == version
+def test_it_never_restarts_twice(machine, tmp_path):
+    """After one restart, a stack that is still wrong is reported, with
+    d2lrec's message, instead of installing and restarting again."""
+    (tmp_path / 'd2lrec-restarted').touch()
+    with pytest.raises(RuntimeError, match='still wrong: ImportError: '
+                                           'mxnet'):
+        machine(colab=True, checks=[1, 1])
+
+
+def test_numpy_2_still_loaded_after_the_restart_is_reported(machine,
+                                                            monkeypatch,
+                                                            tmp_path):
+    (tmp_path / 'd2lrec-restarted').touch()
+    monkeypatch.setitem(sys.modules, 'numpy',
+                        types.SimpleNamespace(__version__='2.0.2'))
+    with pytest.raises(RuntimeError, match='numpy 2.0.2 is loaded'):
+        machine(colab=True, checks=[0])
+
+
+def test_colab_links_and_install_source_follow_pyproject():
+    """The repository's address is set once, in pyproject.toml's
+    [project.urls]; every notebook's Colab link and install cell use it."""
+    urls = tomllib.loads((ROOT / 'pyproject.toml').read_text())
+    repository = urls['project']['urls']['Repository']
+    assert SOURCE == f'git+{repository}'
+    github = repository.removeprefix('https://github.com/')
+    for path in NOTEBOOKS:
+        link = (f'https://colab.research.google.com/github/{github}/blob/'
+                f'main/notebooks/{path.name}')
+        intro = nbformat.read(path, as_version=4).cells[0].source
+        assert f'[![Open In Colab]({BADGE})]({link})' in intro, path.name
