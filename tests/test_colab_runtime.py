@@ -80,11 +80,14 @@ def colab(tmp_path_factory):
     return python, env
 
 
-def test_numpy_2_is_what_colab_has(colab):
+def test_numpy_2_and_google_colab_are_what_colab_has(colab):
     python, env = colab
     out = run(python, '-c', 'import numpy, scipy; print(numpy.__version__)',
               env=env)
     assert out.returncode == 0 and out.stdout.startswith('2.'), out
+    shell = run(python, '-m', 'IPython', '-c',
+                'import sys; print("google.colab" in sys.modules)', env=env)
+    assert shell.stdout.strip().splitlines()[-1] == 'True', shell
 
 
 def test_before_the_cell_d2lrec_names_the_faults(colab):

@@ -1,8 +1,12 @@
-"""requirements.txt (CPU, pip) and environment.yml (conda, GPU) agree."""
+"""requirements.txt (CPU, pip) and environment.yml (conda, GPU) agree,
+and every pinned file installs on each Python it claims."""
+import importlib.metadata
 import pathlib
 import re
 
+import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
 
 ROOT = pathlib.Path(__file__).parents[1]
 PIN = re.compile(r'^([A-Za-z0-9_.\-]+)==(\S+)$')
@@ -14,12 +18,21 @@ def canonical(name):
     return 'mxnet' if name.startswith('mxnet-cu') else name
 
 
+#: The Pythons each pinned file is for (the README's "Which Python").
+CLAIMS = {'requirements.txt': ('3.11',),
+          'requirements-numpy126.txt': ('3.11', '3.12')}
+
+
 def read_pins(filename):
-    """{canonical name: version} of a requirements file of exact pins."""
+    """{canonical name: version} of a requirements file of exact pins,
+    with the files it includes (``-r``)."""
     pins = {}
     for line in (ROOT / filename).read_text().splitlines():
         line = line.strip()
         if not line or line.startswith('#') or line == '-e .':
+            continue
+        if line.startswith('-r '):
+            pins.update(read_pins(line[3:].strip()))
             continue
         match = PIN.match(line)
         assert match, f'{filename}: not an exact pin: {line!r}'
@@ -68,3 +81,30 @@ def test_environment_brings_cuda_libraries_for_mxnet_cu112():
     assert 'cudatoolkit=11.2' in conda
     assert any(d.startswith('cudnn=8') for d in conda)
     assert 'mxnet-cu112==1.9.1' in env['dependencies'][-1]['pip']
+
+
+def installed_file():
+    """The pinned file this environment was installed from: the one whose
+    numpy is installed."""
+    numpy = importlib.metadata.version('numpy')
+    return next((name for name in CLAIMS
+                 if read_pins(name)['numpy'] == numpy), None)
+
+
+@pytest.mark.skipif(installed_file() is None,
+                    reason='not an environment of a pinned file')
+def test_every_pin_installs_on_the_first_patch_release_it_claims():
+    """Each installed pin's Requires-Python admits x.y.0 of every Python
+    its file claims: soupsieve 4.1.3 (>=3.11.5) broke Debian 12's
+    3.11.2.  A bump that raises the floor fails here."""
+    filename = installed_file()
+    floors = {}
+    for name, version in read_pins(filename).items():
+        metadata = importlib.metadata.metadata(name)
+        assert metadata['Version'] == version, name
+        needs = SpecifierSet(metadata['Requires-Python'] or '')
+        refused = [f'{python}.0' for python in CLAIMS[filename]
+                   if not needs.contains(f'{python}.0')]
+        if refused:
+            floors[f'{name}=={version}'] = (str(needs), refused)
+    assert floors == {}, filename

@@ -11,7 +11,7 @@ import sys
 import numpy
 import pytest
 
-from test_environments import ROOT, canonical, read_pins
+from test_environments import ROOT, read_pins
 
 FILE = ROOT / 'requirements-numpy126.txt'
 
@@ -48,9 +48,16 @@ def test_pip_check_reports_nothing_but_d2ls_own_pins():
 def test_this_environment_is_the_pinned_one():
     """A venv left over from older pins fails here (``make test``
     rebuilds it when the file changes)."""
-    installed = {canonical(d.metadata['Name']): d.version
-                 for d in importlib.metadata.distributions()}
-    wrong = {name: (version, installed.get(name))
+    wrong = {name: (version, installed(name))
              for name, version in pins().items()
-             if installed.get(name) != version}
+             if installed(name) != version}
     assert wrong == {}
+
+
+def installed(name):
+    """The version Python imports: the first on sys.path (setuptools
+    adds its vendored packages' metadata behind the venv's)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
