@@ -10,8 +10,12 @@
 # for it).  Any other Python stops at once, saying which ones work
 # (d2lrec/_compat.py), before anything is made.
 runs = $(shell $(1) -c '' 2>/dev/null && command -v $(1))
-PYTHON ?= $(firstword $(foreach p,python3.11 python3.12 python3,$(call runs,$(p))))
-PY := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifndef PYTHON
+PYTHON := $(firstword $(foreach p,python3.11 python3.12 python3,$(call runs,$(p))))
+endif
+NO_PYTHON = no python3.11, python3.12 or python3 runs here; install Python \
+	3.11 or 3.12, or set PYTHON=/path/to/python
+PY := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null))
 VENV ?= .venv
 VENV126 ?= .venv-numpy126
 
@@ -25,12 +29,17 @@ endif
 
 # The current-Colab test needs a Python 3.12 (Colab's), from the PATH or
 # pyenv; COLAB_PYTHON=/path/to/python3.12 sets it.
-COLAB_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),$(call runs,$(p))))
+ifndef COLAB_PYTHON
+PYENV_312 := $(wildcard $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)/versions/3.12*/bin/python3.12)
+COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p))))
+endif
 
 .PHONY: chapter test test-main test-numpy126 test-colab benchmark \
 	check-python
 
 check-python:
+	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
+		exit 1; }
 	@$(PYTHON) d2lrec/_compat.py
 
 # A venv is made whole or not at all: a failed install removes it.  The
