@@ -53,6 +53,21 @@ def _check_finite(epoch, num_epochs, train_loss, test_rmse, trainer):
         f'{" and ".join(bad)}. Likely cause: {cause}.')
 
 
+def _split_evenly(values, devices):
+    """``split_and_load`` every array of a batch over `devices`, as the
+    book does; a batch that does not split evenly raises `ValueError`
+    saying which batch size would."""
+    num_examples, num_devices = values[0].shape[0], len(devices)
+    if num_examples % num_devices:
+        raise ValueError(
+            f'a training batch of size {num_examples} cannot be split '
+            f'evenly over the {num_devices} devices {devices}: make the '
+            f'batch size a multiple of {num_devices}, the last batch\'s '
+            f"too (DataLoader's last_batch='rollover' or 'discard'), or "
+            f'use fewer devices')
+    return [gluon.utils.split_and_load(v, devices) for v in values]
+
+
 def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         num_epochs, devices=None, evaluator=None, plot=None,
                         progress=None, verbose=True, **kwargs):
@@ -69,10 +84,12 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     `plot` draws a live curve (default: only inside Jupyter); `progress`, a
     file such as ``sys.stderr``, gets one line per epoch; `verbose` prints
     the book's two summary lines at the end.  Returns a list of
-    dicts with ``epoch``, ``train_loss`` (the mean loss per example),
-    ``test_rmse`` and ``seconds`` (training time of the epoch).  Raises
-    `DivergenceError` after an epoch whose train loss or test RMSE is not
-    finite (NaN or infinite).
+    dicts with ``epoch``, ``train_loss`` (the mean loss per example,
+    whatever the number of devices), ``test_rmse`` and ``seconds``
+    (training time of the epoch).  Raises `DivergenceError` after an
+    epoch whose train loss or test RMSE is not finite (NaN or infinite),
+    and `ValueError` for a batch that does not split evenly over
+    `devices`.
     """
     devices = devices or try_all_gpus()
     if plot is None:
@@ -85,8 +102,7 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
         start = time.perf_counter()
         for values in train_iter:
             values = values if isinstance(values, list) else [values]
-            input_data = [gluon.utils.split_and_load(v, devices)
-                          for v in values]
+            input_data = _split_evenly(values, devices)
             train_feat = input_data[:-1] if len(values) > 1 else input_data
             train_label = input_data[-1]
             with autograd.record():

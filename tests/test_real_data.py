@@ -13,20 +13,6 @@ import sys
 
 import pytest
 
-from d2lrec.download import DataError, download_extract_ml100k
-
-
-@pytest.fixture(scope='module')
-def real_data():
-    try:
-        if not os.environ.get('D2LREC_DATA_DIR'):
-            raise DataError('D2LREC_DATA_DIR is not set')
-        download_extract_ml100k(timeout=5)
-    except DataError as e:
-        if os.environ.get('CI'):
-            pytest.fail(f'CI needs the real ML-100K: {e}')
-        pytest.skip(f'no real ML-100K: {e}')
-
 
 def train_json(*args):
     out = subprocess.run(
