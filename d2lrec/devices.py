@@ -1,4 +1,5 @@
-"""Devices (D2L §6.7, "GPUs").
+"""Devices (D2L §6.7, "GPUs") and how the evaluators split a batch over
+them (§13.5).
 
 d2lrec replaces d2l 1.0.3's ``try_all_gpus``, which returns ``[]`` on a
 machine without a GPU, so the book's ``split_and_load`` divides by zero.
@@ -6,6 +7,7 @@ machine without a GPU, so the book's ``split_and_load`` divides by zero.
 and cannot be used, instead of quietly running on the CPU.
 """
 import mxnet as mx
+from mxnet import gluon
 
 #: mxnet-cu112 1.9.1 carries GPU kernels for these architectures only.
 SUPPORTED_SM = 'sm_50 to sm_86 (Maxwell to Ampere)'
@@ -24,6 +26,17 @@ def try_all_gpus():
     """Return all available GPUs, or ``[cpu()]`` if there is none
     (D2L §6.7)."""
     return [mx.gpu(i) for i in range(mx.context.num_gpus())] or [mx.cpu()]
+
+
+def split_batch(arrays, devices):
+    """Split each of `arrays`, one batch, over `devices` as the book's
+    evaluators do (``split_and_load`` with ``even_split=False``); return
+    one tuple of parts per device that got any rows.  A batch smaller
+    than the number of devices leaves some with none: they are left out,
+    because MXNet 1.9.1 fails on empty arrays (``Dense``, ``sum``)."""
+    parts = [gluon.utils.split_and_load(a, devices, even_split=False)
+             for a in arrays]
+    return [part for part in zip(*parts) if part[0].shape[0]]
 
 
 def _gpu_problem(i):

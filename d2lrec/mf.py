@@ -10,10 +10,11 @@ one at a time, every epoch.
 import math
 
 import numpy as onp
-from mxnet import gluon, np
+from mxnet import np
 from mxnet.gluon import nn
 
 from d2lrec.data import load_data_ml100k, read_data_ml100k, split_data_ml100k
+from d2lrec.devices import split_batch
 
 
 class MF(nn.Block):
@@ -37,10 +38,8 @@ def rmse_evaluator(net, test_iter, devices):
     """Return the RMSE of `net` over every rating in `test_iter`
     (D2L §16.3)."""
     squared_error, count = 0., 0
-    for users, items, ratings in test_iter:
-        parts = [gluon.utils.split_and_load(v, devices, even_split=False)
-                 for v in (users, items, ratings)]
-        for u, i, r in zip(*parts):
+    for batch in test_iter:
+        for u, i, r in split_batch(batch, devices):
             squared_error += float(np.square(net(u, i) - r).sum())
             count += r.shape[0]
     return math.sqrt(squared_error / count)

@@ -11,8 +11,8 @@ With both off the chapter's evaluators are used unchanged.
 import math
 
 import numpy as onp
-from mxnet import gluon
 
+from d2lrec.devices import split_batch
 from d2lrec.download import RATING_RANGE
 from d2lrec.mf import rmse_evaluator
 from d2lrec.models import evaluator
@@ -46,8 +46,7 @@ def autorec_evaluator(train_inter_mat, clip=False, unseen_rating=None):
 
     def evaluate(network, inter_matrix, test_data, devices):
         parts = [network(part).asnumpy() for values in inter_matrix
-                 for part in gluon.utils.split_and_load(
-                     values, devices, even_split=False)]
+                 for (part,) in split_batch([values], devices)]
         pred = adjust_predictions(onp.concatenate(parts), unseen, clip,
                                   unseen_rating)
         test = test_data.asnumpy()
@@ -67,10 +66,8 @@ def mf_evaluator(train_users, train_items, clip=False, unseen_rating=None):
 
     def evaluate(net, test_iter, devices):
         squared_error, count = 0., 0
-        for users, items, ratings in test_iter:
-            parts = [gluon.utils.split_and_load(v, devices, even_split=False)
-                     for v in (users, items, ratings)]
-            for u, i, r in zip(*parts):
+        for batch in test_iter:
+            for u, i, r in split_batch(batch, devices):
                 unseen = (~onp.isin(u.asnumpy(), seen_users)
                           | ~onp.isin(i.asnumpy(), seen_items))
                 pred = adjust_predictions(net(u, i).asnumpy(), unseen, clip,

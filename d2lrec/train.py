@@ -11,30 +11,38 @@ import time
 from mxnet import autograd, gluon
 
 from d2lrec.devices import try_all_gpus
+from d2lrec.download import RATING_RANGE
 from d2lrec.plot import LivePlot, in_notebook
 
 
 class DivergenceError(ArithmeticError):
-    """Training diverged: an epoch's mean train loss or test RMSE is NaN or
-    infinite (D2L §16.3's loop would go on printing ``nan``).
+    """Training diverged: the model it gives is not usable.  Raised after
+    an epoch whose mean train loss is NaN or infinite, or whose test RMSE
+    is NaN, infinite or larger than the width of the rating scale (4 on
+    1-5), which no prediction within the scale can reach.  D2L §16.3's
+    loop would go on printing ``nan``, or RMSEs such as 7e11.
 
-    The message names the epoch, the quantity and the learning rate, the
+    The message names the epoch, the figure and the learning rate, the
     usual cause.  The parameters are then NaN or huge: initialize the
     model again before training it again.
     """
 
 
-def _check_finite(epoch, num_epochs, train_loss, test_rmse, trainer):
-    """Raise `DivergenceError` unless both numbers are finite."""
+def _check_diverged(epoch, num_epochs, train_loss, test_rmse, trainer):
+    """Raise `DivergenceError` if `train_loss` is not finite or
+    `test_rmse` (None when the epoch was not evaluated) is not finite or
+    wider than the rating scale."""
+    low, high = RATING_RANGE
     bad = []
-    for what, value in (('mean train loss', train_loss),
-                        ('test RMSE', test_rmse)):
-        try:
-            finite = math.isfinite(float(value))
-        except (TypeError, ValueError):
-            continue  # not a number: not ours to judge
-        if not finite:
-            bad.append(f'the {what} is {float(value)}')
+    if not math.isfinite(train_loss):
+        bad.append(f'the mean train loss is {train_loss}')
+    if test_rmse is not None:
+        if not math.isfinite(test_rmse):
+            bad.append(f'the test RMSE is {test_rmse}')
+        elif test_rmse > high - low:
+            bad.append(f'the test RMSE is {test_rmse:.4g}, more than '
+                       f'{high - low}, the width of the rating scale '
+                       f'{low}-{high}')
     if not bad:
         return
     try:
@@ -53,6 +61,21 @@ def _check_finite(epoch, num_epochs, train_loss, test_rmse, trainer):
         f'{" and ".join(bad)}. Likely cause: {cause}.')
 
 
+def _split_evenly(values, devices):
+    """``split_and_load`` every array of a batch over `devices`, as the
+    book does; a batch that does not split evenly raises `ValueError`
+    saying which batch size would."""
+    num_examples, num_devices = values[0].shape[0], len(devices)
+    if num_examples % num_devices:
+        raise ValueError(
+            f'a training batch of size {num_examples} cannot be split '
+            f'evenly over the {num_devices} devices {devices}: make the '
+            f'batch size a multiple of {num_devices}, the last batch\'s '
+            f"too (DataLoader's last_batch='rollover' or 'discard'), or "
+            f'use fewer devices')
+    return [gluon.utils.split_and_load(v, devices) for v in values]
+
+
 def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         num_epochs, devices=None, evaluator=None, plot=None,
                         progress=None, verbose=True, **kwargs):
@@ -69,10 +92,12 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     `plot` draws a live curve (default: only inside Jupyter); `progress`, a
     file such as ``sys.stderr``, gets one line per epoch; `verbose` prints
     the book's two summary lines at the end.  Returns a list of
-    dicts with ``epoch``, ``train_loss`` (the mean loss per example),
-    ``test_rmse`` and ``seconds`` (training time of the epoch).  Raises
-    `DivergenceError` after an epoch whose train loss or test RMSE is not
-    finite (NaN or infinite).
+    dicts with ``epoch``, ``train_loss`` (the mean loss per example,
+    whatever the number of devices), ``test_rmse`` and ``seconds``
+    (training time of the epoch).  Raises `DivergenceError` after an
+    epoch whose train loss is not finite, or whose test RMSE is not
+    finite or larger than the width of the rating scale, and
+    `ValueError` for a batch that does not split evenly over `devices`.
     """
     devices = devices or try_all_gpus()
     if plot is None:
@@ -85,8 +110,7 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
         start = time.perf_counter()
         for values in train_iter:
             values = values if isinstance(values, list) else [values]
-            input_data = [gluon.utils.split_and_load(v, devices)
-                          for v in values]
+            input_data = _split_evenly(values, devices)
             train_feat = input_data[:-1] if len(values) > 1 else input_data
             train_label = input_data[-1]
             with autograd.record():
@@ -107,8 +131,8 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                                   devices)
         else:
             test_rmse = evaluator(net, test_iter, devices)
-        _check_finite(epoch + 1, num_epochs, loss_sum / num_examples,
-                      test_rmse, trainer)
+        _check_diverged(epoch + 1, num_epochs, loss_sum / num_examples,
+                        test_rmse, trainer)
         history.append({'epoch': epoch + 1,
                         'train_loss': loss_sum / num_examples,
                         'test_rmse': test_rmse, 'seconds': seconds,

@@ -1,4 +1,5 @@
-"""Shared fixtures: numpy mode, a synthetic MovieLens 100K and its zip.
+"""Shared fixtures: numpy mode, the real MovieLens 100K (or a skip), a
+synthetic one and its zip.
 
 The synthetic ``u.data`` has the real file's format (tab-separated
 ``user_id item_id rating timestamp``, 1-based ids, no header) but is
@@ -94,6 +95,20 @@ def refused_port():
 def refused_url():
     """A URL whose connection is refused (nothing listens there)."""
     return f'http://127.0.0.1:{refused_port()}/ml-100k.zip'
+
+
+@pytest.fixture(scope='module')
+def real_data():
+    """Skip unless the real MovieLens 100K is under ``$D2LREC_DATA_DIR``;
+    in CI (``CI`` set) fail instead."""
+    try:
+        if not os.environ.get('D2LREC_DATA_DIR'):
+            raise DOWNLOAD.DataError('D2LREC_DATA_DIR is not set')
+        DOWNLOAD.download_extract_ml100k(timeout=5)
+    except DOWNLOAD.DataError as e:
+        if os.environ.get('CI'):
+            pytest.fail(f'CI needs the real ML-100K: {e}')
+        pytest.skip(f'no real ML-100K: {e}')
 
 
 @pytest.fixture

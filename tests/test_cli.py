@@ -206,12 +206,24 @@ def test_choose_devices_branches(monkeypatch):
     assert devices_module.choose_devices('gpu') == [mx.gpu(0)]
 
 
-def test_divergence_exits_1_with_the_cause(root, capsys):
+@pytest.mark.parametrize('lr, figure, shown', [
+    ('1e9', ', more than 4, the width of the rating scale', 'lr=1e+09'),
+    ('1e20', 'the mean train loss is nan', 'lr=1e+20')])
+def test_divergence_exits_1_with_the_cause(root, capsys, lr, figure,
+                                           shown):
+    """1e9: a finite blow-up, the test RMSE beyond the rating scale;
+    1e20: NaN."""
     status, out, err = run(capsys, [
         'train', '--epochs', '3', '--hidden', '4', '--batch-size', '8',
-        '--lr', '1e20', '--data-dir', str(root[0])])
-    assert status == 1
-    assert 'training diverged' in err and 'lr=1e+20' in err
+        '--lr', lr, '--data-dir', str(root[0])])
+    assert status == 1 and out == []
+    errors = [line for line in err.splitlines()
+              if line.startswith('d2lrec: error:')]
+    assert len(errors) == 1
+    assert errors[0].startswith('d2lrec: error: training diverged in '
+                                'epoch ')
+    assert figure in errors[0]
+    assert f'Likely cause: learning rate too high? got {shown}' in errors[0]
     assert 'Traceback' not in err
 
 

@@ -5,6 +5,7 @@ disk as they were."""
 import errno
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,7 +24,8 @@ from conftest import (NUM_ITEMS, NUM_RATINGS, NUM_USERS, ZipServer,
 import d2lrec.download as DL
 from d2lrec.data import read_data_ml100k
 from d2lrec.models import AutoRec, evaluator
-from d2lrec.train import DivergenceError, train_recsys_rating
+from d2lrec.train import (DivergenceError, _check_diverged,
+                          train_recsys_rating)
 
 DataError = DL.DataError
 TIMEOUT = 5  # seconds; everything is local
@@ -596,12 +598,15 @@ def tiny_autorec(optimizer, lr):
     return net, trainer, X
 
 
-@pytest.mark.parametrize('optimizer, lr, shown', [
-    ('sgd', 1e12, 'lr=1e+12'),
-    ('adam', 1e20, 'lr=1e+20'),  # Adam's steps are at most about lr
+@pytest.mark.parametrize('optimizer, lr, shown, figure', [
+    ('sgd', 1e12, 'lr=1e+12', r'the mean train loss is (nan|inf)'),
+    ('adam', 1e20, 'lr=1e+20', r'the mean train loss is (nan|inf)'),
+    # Adam's steps are at most about lr: a finite blow-up
+    ('adam', 1e9, 'lr=1e+09', r'the test RMSE is \d\.\d+e\+09, more than '
+                              r'4, the width of the rating scale 1-5\. '),
 ])
 def test_absurd_learning_rate_raises_divergence(optimizer, lr, shown,
-                                                capsys):
+                                                figure, capsys):
     net, trainer, X = tiny_autorec(optimizer, lr)
     with pytest.raises(DivergenceError) as info:
         train_recsys_rating(
@@ -609,8 +614,7 @@ def test_absurd_learning_rate_raises_divergence(optimizer, lr, shown,
             gluon.loss.L2Loss(), trainer, 3, [mx.cpu()], evaluator,
             plot=False, inter_mat=mx.np.array(X))
     message = str(info.value)
-    assert message.startswith('training diverged in epoch 1/3: the mean '
-                              'train loss is ')
+    assert re.match(f'training diverged in epoch 1/3: {figure}', message)
     assert f'Likely cause: learning rate too high? got {shown}' in message
     assert isinstance(info.value, ArithmeticError)
     assert 'train loss' not in capsys.readouterr().out  # no summary
@@ -625,20 +629,38 @@ def frozen_dense(X):
     return net, trainer
 
 
-@pytest.mark.parametrize('bad', [float('nan'), float('inf'),
-                                 float('-inf')])
-def test_non_finite_test_rmse_raises_divergence(bad):
+SCALE = ', more than 4, the width of the rating scale 1-5'
+
+
+@pytest.mark.parametrize('bad, shown', [
+    (float('nan'), 'nan'), (float('inf'), 'inf'), (float('-inf'), '-inf'),
+    (4.001, '4.001' + SCALE), (7.3e11, '7.3e+11' + SCALE)])
+def test_unusable_test_rmse_raises_divergence(bad, shown):
+    """An RMSE of 4 (epoch 1) can come from predictions within 1-5; more
+    cannot: the model is not usable, even when its RMSE is finite."""
     X = np.random.RandomState(4).uniform(size=(10, 5)).astype(np.float32)
     net, trainer = frozen_dense(X)
-    rmses = iter([1.0, bad, 1.0])
+    rmses = iter([4.0, bad, 1.0])
     with pytest.raises(DivergenceError) as info:
         train_recsys_rating(net, DataLoader(X, batch_size=4), None,
                             gluon.loss.L2Loss(), trainer, 3, [mx.cpu()],
                             lambda *args: next(rmses), plot=False)
-    message = str(info.value)
-    assert message.startswith(f'training diverged in epoch 2/3: the test '
-                              f'RMSE is {bad}. ')
-    assert 'got lr=0;' in message
+    assert str(info.value) == (
+        f'training diverged in epoch 2/3: the test RMSE is {shown}. Likely '
+        f'cause: learning rate too high? got lr=0; lower it (the '
+        f"chapter's Adam uses 0.002), re-initialize the model and train "
+        f'again.')
+
+
+def test_an_epoch_without_test_rmse_is_judged_by_its_loss():
+    """An epoch that was not evaluated (test RMSE None) is checked on its
+    train loss alone."""
+    _, trainer = frozen_dense(np.zeros((1, 2), dtype=np.float32))
+    assert _check_diverged(1, 3, 0.5, None, trainer) is None
+    with pytest.raises(DivergenceError) as info:
+        _check_diverged(2, 3, float('inf'), None, trainer)
+    assert str(info.value).startswith('training diverged in epoch 2/3: '
+                                      'the mean train loss is inf. Likely')
 
 
 def test_overflowing_train_loss_raises_divergence():

@@ -6,26 +6,13 @@ missing data is an error.  Each run takes a few seconds on 2 CPU cores.
 """
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
 
 import pytest
-
-from d2lrec.download import DataError, download_extract_ml100k
-
-
-@pytest.fixture(scope='module')
-def real_data():
-    try:
-        if not os.environ.get('D2LREC_DATA_DIR'):
-            raise DataError('D2LREC_DATA_DIR is not set')
-        download_extract_ml100k(timeout=5)
-    except DataError as e:
-        if os.environ.get('CI'):
-            pytest.fail(f'CI needs the real ML-100K: {e}')
-        pytest.skip(f'no real ML-100K: {e}')
 
 
 def train_json(*args):
@@ -80,6 +67,21 @@ def test_other_models_and_splits_on_the_real_data(args, worst):
     assert 0.8 < result['test_rmse'] < worst
     assert result['model'] == (args[1] if args[0] == '--model'
                                else 'autorec')
+
+
+@pytest.mark.usefixtures('real_data')
+def test_a_finite_blow_up_is_called_divergence():
+    """Adam with lr 1e9 stays finite (train loss ~1e20, test RMSE ~1e11)
+    but gives no usable model: exit 1 with one message, no result."""
+    out = cli('train', '--epochs', '3', '--lr', '1e9')
+    assert out.returncode == 1 and out.stdout == ''
+    errors = [line for line in out.stderr.splitlines()
+              if line.startswith('d2lrec: error:')]
+    assert len(errors) == 1
+    assert re.match(r'd2lrec: error: training diverged in epoch [123]/3: '
+                    r'the test RMSE is [\d.e+]+, more than 4, the width of '
+                    r'the rating scale 1-5\. Likely cause: learning rate '
+                    r'too high\? got lr=1e\+09; ', errors[0])
 
 
 @pytest.mark.usefixtures('real_data')

@@ -155,12 +155,12 @@ class RecordingEvaluator:
         return 0.5 + 0.125 * (len(self.calls) - 1)
 
 
-def frozen_dense(units, X):
-    """A Dense net on the CPU with an SGD trainer of learning rate 0, so
+def frozen_dense(units, X, devices=(mx.cpu(),)):
+    """A Dense net on `devices` with an SGD trainer of learning rate 0, so
     the loss per example is known; also its float64 ``(W, b)``."""
     mx.random.seed(3)
     net = nn.Dense(units)
-    net.initialize(ctx=mx.cpu(), init=mx.init.Normal(0.5))
+    net.initialize(ctx=list(devices), init=mx.init.Normal(0.5))
     net(mx.np.array(X[:1]))
     trainer = gluon.Trainer(net.collect_params(), 'sgd',
                             {'learning_rate': 0.0})
@@ -169,11 +169,14 @@ def frozen_dense(units, X):
     return net, trainer, W, b
 
 
-def test_train_reports_the_mean_loss_per_example(capsys):
+@pytest.mark.parametrize('devices', [[mx.cpu()], [mx.cpu(0), mx.cpu(1)]],
+                         ids=['one-device', 'two-devices'])
+def test_train_reports_the_mean_loss_per_example(capsys, devices):
     X = np.random.RandomState(4).uniform(size=(10, 5)).astype(np.float32)
-    net, trainer, W, b = frozen_dense(5, X)
+    net, trainer, W, b = frozen_dense(5, X, devices)
     per_example = 0.5 * np.mean((X @ W.T + b - X) ** 2, axis=1)
-    # Batches of 4, 4 and 2 rows: the mean of the batch means differs.
+    # Batches of 4, 4 and 2 rows (halves on two devices): the mean of the
+    # batch means differs.
     batch_means = [per_example[s].mean() for s in
                    (slice(0, 4), slice(4, 8), slice(8, 10))]
     assert abs(np.mean(batch_means) - per_example.mean()) > 1e-3
@@ -184,7 +187,7 @@ def test_train_reports_the_mean_loss_per_example(capsys):
     evaluate, progress = RecordingEvaluator(), io.StringIO()
     history = train_recsys_rating(
         net, train_iter, test_iter, gluon.loss.L2Loss(), trainer, 3,
-        [mx.cpu()], evaluate, plot=False, progress=progress,
+        devices, evaluate, plot=False, progress=progress,
         inter_mat=inter_mat)
 
     assert len(history) == 3
@@ -199,7 +202,7 @@ def test_train_reports_the_mean_loss_per_example(capsys):
     for args in evaluate.calls:
         assert len(args) == 4
         assert args[0] is net and args[1] is test_iter
-        assert args[2] is inter_mat and args[3] == [mx.cpu()]
+        assert args[2] is inter_mat and args[3] == devices
 
     lines = progress.getvalue().splitlines()
     assert len(lines) == 3
@@ -210,7 +213,8 @@ def test_train_reports_the_mean_loss_per_example(capsys):
     assert out[-2] == (f'train loss {per_example.mean():.3f}, '
                        f'test RMSE 0.750')
     assert per_example.mean() > 0.01  # so that it does not print 0.000
-    assert re.fullmatch(r'\d+\.\d examples/sec on \[cpu\(0\)\]', out[-1])
+    assert re.fullmatch(rf'\d+\.\d examples/sec on {re.escape(str(devices))}',
+                        out[-1])
 
 
 def test_train_with_features_and_labels(monkeypatch, capsys):
