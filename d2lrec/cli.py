@@ -210,10 +210,10 @@ def train(args, devices):
 
 def recommend(args, devices):
     """``recommend``: load (or train with the tuned preset) and print."""
-    from d2lrec.data import read_data_ml100k
+    from d2lrec.data import read_data_ml100k, read_items_ml100k
     from d2lrec.recommend import (format_recommendations, load_model,
-                                  predict_ratings, read_items_ml100k,
-                                  recommend as top_unseen, top_rated)
+                                  predict_ratings, recommend as top_unseen,
+                                  top_rated)
     data, num_users, num_items = read_data_ml100k(args.data_dir)
     if not 1 <= args.user <= num_users:
         raise ValueError(f'unknown user id {args.user}: valid ids are '

@@ -1,9 +1,10 @@
 """Read, split and load MovieLens 100K (D2L §16.2, "The MovieLens Dataset").
 
 The names, arguments and return values are the book's.  Three fixes: the
-split takes a `seed`, ``u.data`` is parsed by pandas' C engine, and the
-interaction matrix is filled in one vectorized assignment instead of one
-element at a time (the book's loop takes ~8 s).
+split takes a `seed`, ``u.data`` is parsed by pandas' C engine and
+checked (`d2lrec.movielens`), and the interaction matrix is filled in one
+vectorized assignment instead of one element at a time (the book's loop
+takes ~8 s).  `read_items_ml100k` adds the movies' titles from ``u.item``.
 """
 import os
 
@@ -12,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from d2lrec.config import FOLDS
-from d2lrec.download import DataError, download_extract_ml100k, read_u_data
-
-NAMES = ['user_id', 'item_id', 'rating', 'timestamp']
+from d2lrec.download import (DATA_DIR_ENV, DATA_HUB, DataError,
+                             download_extract_ml100k, where_to_put)
+from d2lrec.movielens import U_DATA_COLUMNS, U_ITEM, read_u_data, read_u_item
 
 
 def read_data_ml100k(data_dir=None):
@@ -26,13 +27,44 @@ def read_data_ml100k(data_dir=None):
     below 1 or beyond the counts of ``u.info`` (without ``u.info``: beyond
     the number of distinct ids, which sizes the rating matrix) raises
     `d2lrec.download.DataError` naming the file, the line and the value;
-    see `d2lrec.download.read_u_data`.
+    see `d2lrec.movielens.read_u_data`.
     """
     folder = download_extract_ml100k(data_dir)
-    data = read_u_data(folder)
+    try:
+        data = read_u_data(folder)
+    except ValueError as e:
+        raise DataError(f'{e}. It was left as it is; fix it or replace it '
+                        f'with the real file. ' + where_to_put(
+                            'ml-100k', os.path.dirname(folder))) from e
     num_users = data.user_id.unique().shape[0]
     num_items = data.item_id.unique().shape[0]
     return data, num_users, num_items
+
+
+def read_items_ml100k(data_dir=None):
+    """Return the movies of ``u.item`` (MovieLens 100K, D2L §16.2): a
+    DataFrame indexed by ``item_id`` with the columns ``title`` and
+    ``year`` (see `d2lrec.movielens.read_u_item`).
+
+    `data_dir` is the data root (see `d2lrec.download.get_data_dir`).  A
+    missing or garbled ``u.item`` raises `d2lrec.download.DataError`.
+    """
+    folder = download_extract_ml100k(data_dir)
+    path = os.path.join(folder, U_ITEM)
+    url = DATA_HUB['ml-100k'][0]
+    try:
+        return read_u_item(folder)
+    except OSError as e:
+        raise DataError(
+            f'cannot read the movie titles {path}: {e.strerror or e}. '
+            f'It ships in ml-100k.zip ({url}); copy u.item from there '
+            f'into {folder}, or point {DATA_DIR_ENV} (or data_dir=) at a '
+            f'root whose ml-100k/ has it.') from e
+    except ValueError as e:
+        raise DataError(
+            f'{path} is not the MovieLens 100K u.item: {e}. It was left '
+            f'as it is; replace it with the u.item of ml-100k.zip '
+            f'({url}).') from e
 
 
 def split_data_ml100k(data, num_users, num_items, split_mode='random',
@@ -75,7 +107,7 @@ def _fold_test_rows(data, fold, data_dir):
     """The rows of `data` that ``<fold>.test`` lists (D2L §16.2 data)."""
     path = os.path.join(download_extract_ml100k(data_dir), f'{fold}.test')
     try:
-        test = pd.read_csv(path, sep='\t', names=NAMES, dtype='int64')
+        test = pd.read_csv(path, sep='\t', names=U_DATA_COLUMNS, dtype='int64')
     except (OSError, ValueError) as e:
         raise DataError(f'cannot read the fold {fold} from {path}: {e}. '
                         f'It ships in ml-100k.zip; re-extract the zip or '

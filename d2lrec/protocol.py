@@ -13,7 +13,7 @@ import math
 import numpy as onp
 
 from d2lrec.devices import split_batch
-from d2lrec.download import RATING_RANGE
+from d2lrec.movielens import RATING_RANGE
 from d2lrec.mf import rmse_evaluator
 from d2lrec.models import evaluator
 

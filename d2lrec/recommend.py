@@ -4,9 +4,9 @@
 After training, `predict_ratings` fills in the whole items x users rating
 matrix, `recommend` picks a user's best-predicted movies among those the
 user has not rated, with titles and years from ``u.item``
-(`read_items_ml100k`), and `top_rated` lists the user's own favourites
-beside them as a sanity check.  `format_recommendations` turns both into
-the lines that ``python -m d2lrec recommend`` prints.
+(`d2lrec.data.read_items_ml100k`), and `top_rated` lists the user's own
+favourites beside them as a sanity check.  `format_recommendations` turns
+both into the lines that ``python -m d2lrec recommend`` prints.
 
 `save_model` writes a model as two files, both replaced atomically:
 
@@ -22,21 +22,14 @@ Problems with a model file raise `ModelFileError`.
 import json
 import numbers
 import os
-import re
 import tempfile
 
 import numpy as onp
 import pandas as pd
 
 from d2lrec.config import ACTIVATIONS, MODELS
-from d2lrec.download import (DATA_DIR_ENV, DATA_HUB, RATING_RANGE,
-                             DataError, download_extract_ml100k, file_hash)
-
-#: ``u.item``: Latin-1 text, one movie a line, '|'-separated: id, title,
-#: release date, video release date, IMDb URL and 19 genre flags.
-U_ITEM = 'u.item'
-U_ITEM_ENCODING = 'latin-1'
-U_ITEM_FIELDS = 24
+from d2lrec.download import file_hash
+from d2lrec.movielens import RATING_RANGE
 
 #: Rows (items or users) per forward pass in `predict_ratings`; for MF,
 #: (user, item) pairs per pass.
@@ -48,109 +41,12 @@ CONFIG_KEYS = ('model', 'hidden_layers', 'encoder_act', 'decoder_act',
                'dropout', 'num_factors', 'num_users', 'num_items')
 MODEL_FORMAT, MODEL_VERSION = 'd2lrec-model', 1
 
-_TITLE_YEAR = re.compile(r'(?P<title>.*?)\s*\((?P<year>[0-9]{4})\)'
-                         r'(?P<rest>(?:\s*\((?![0-9]{4}\))[^()]*\))*)'
-                         r'\s*')
-_DATE_YEAR = re.compile(r'.*\b(?P<year>[0-9]{4})\s*')
-
 
 class ModelFileError(RuntimeError):
     """A saved model is missing, unreadable or does not fit its config.
 
     The message says which file, what is wrong with it and what to do.
     """
-
-
-# ---------------------------------------------------------------- u.item
-
-def read_items_ml100k(data_dir=None):
-    """Return the movies of ``u.item`` (MovieLens 100K, D2L §16.2).
-
-    A DataFrame indexed by the 1-based ``item_id`` with the columns
-    ``title`` (without the trailing " (YYYY)") and ``year`` (nullable
-    Int64: the year in the title, else that of the release date, else
-    <NA>, as for item 267, "unknown").  The file is Latin-1.  `data_dir`
-    is the data root (see `d2lrec.download.get_data_dir`).  A missing or
-    garbled ``u.item`` raises `d2lrec.download.DataError`.
-    """
-    folder = download_extract_ml100k(data_dir)
-    path = os.path.join(folder, U_ITEM)
-    try:
-        with open(path, 'rb') as f:
-            text = f.read().decode(U_ITEM_ENCODING)
-    except OSError as e:
-        raise DataError(
-            f'cannot read the movie titles {path}: {e.strerror or e}. '
-            f'It ships in ml-100k.zip ({DATA_HUB["ml-100k"][0]}); copy '
-            f'u.item from there into {folder}, or point {DATA_DIR_ENV} '
-            f'(or data_dir=) at a root whose ml-100k/ has it.') from e
-    return _parse_items(text, path)
-
-
-def _parse_items(text, path):
-    """The DataFrame of `read_items_ml100k` from the text of `path`."""
-    ids, titles, years = [], [], []
-    # Not splitlines(): Latin-1 byte 0x85 would end a line there.
-    for number, line in enumerate(text.split('\n'), 1):
-        line = line.rstrip('\r')
-        if not line:
-            continue
-        item_id, title, year = _parse_item(line, number, path)
-        ids.append(item_id)
-        titles.append(title)
-        years.append(year)
-    if not ids:
-        raise _garbled(path, 'it holds no movies')
-    index = pd.Index(ids, name='item_id')
-    if index.has_duplicates:
-        twice = index[index.duplicated()][0]
-        raise _garbled(path, f'the item id {twice} appears twice')
-    items = pd.DataFrame({'title': titles,
-                          'year': pd.array(years, dtype='Int64')},
-                         index=index)
-    return items.sort_index()
-
-
-def _parse_item(line, number, path):
-    """``(item_id, title, year or None)`` of one line of ``u.item``."""
-    fields = line.split('|')
-    where = f'line {number}'
-    if len(fields) != U_ITEM_FIELDS:
-        raise _garbled(path, f'{where} has {len(fields)} \'|\'-separated '
-                             f'fields, expected {U_ITEM_FIELDS}: '
-                             f'{_show(line)}')
-    if not re.fullmatch(r'[0-9]+', fields[0]) or int(fields[0]) < 1:
-        raise _garbled(path, f'{where}: the item id {fields[0]!r} is not '
-                             f'a positive integer: {_show(line)}')
-    title, year = split_title(fields[1])
-    if year is None:
-        date = _DATE_YEAR.fullmatch(fields[2])
-        year = int(date['year']) if date else None
-    return int(fields[0]), title, year
-
-
-def split_title(text):
-    """Split a MovieLens title such as "Toy Story (1995)" into
-    ``('Toy Story', 1995)``; without a "(YYYY)", ``(text, None)``.
-
-    What follows the year, such as "(V)", stays in the title.
-    """
-    match = _TITLE_YEAR.fullmatch(text)
-    if not match:
-        return text.strip(), None
-    title = (match['title'] + match['rest']).strip()
-    return title or text.strip(), int(match['year'])
-
-
-def _garbled(path, problem):
-    return DataError(
-        f'{path} is not the MovieLens 100K u.item: {problem}. It was left '
-        f'as it is; replace it with the u.item of ml-100k.zip '
-        f'({DATA_HUB["ml-100k"][0]}).')
-
-
-def _show(line):
-    return repr(line if len(line) <= 80 else line[:77] + '...')
 
 
 # ---------------------------------------------------------- predictions

@@ -11,7 +11,7 @@ import time
 from mxnet import autograd, gluon
 
 from d2lrec.devices import try_all_gpus
-from d2lrec.download import RATING_RANGE
+from d2lrec.movielens import RATING_RANGE
 from d2lrec.plot import LivePlot, in_notebook
 
 

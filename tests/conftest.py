@@ -1,11 +1,13 @@
 """Shared fixtures: numpy mode, the real MovieLens 100K (or a skip), a
-synthetic one and its zip.
+synthetic one (with titles, `synthetic_titles`) and its zip.
 
 The synthetic ``u.data`` has the real file's format (tab-separated
 ``user_id item_id rating timestamp``, 1-based ids, no header) but is
 small.  `d2lrec.download` checks ``u.data`` against the real file's
 sha256, so tests that read synthetic data patch ``U_DATA_SHA256`` to the
-synthetic file's hash (`set_u_data_hash`, `synthetic_ml100k`).
+synthetic file's hash (`set_u_data_hash`, `synthetic_ml100k`).  The
+synthetic ``u.item`` (`u_item_bytes`) is Latin-1 and has the awkward
+titles of the real one (`SPECIAL_ITEMS`).
 
 `ZipServer` is the loopback HTTP server that the download tests start.
 """
@@ -80,6 +82,33 @@ def u_info_bytes(num_users, num_items, num_ratings):
             f'ratings\n').encode()
 
 
+#: Special lines of the synthetic u.item: id -> (title, release date).
+SPECIAL_ITEMS = {
+    1: ('Misérables, Les (1995)', '01-Jan-1995'),
+    2: ('unknown', ''),
+    3: ('No Year In Title', '9-Feb-1996'),
+    4: ('Seven (Se7en) (1995)', '01-Jan-1995'),
+    5: ('Land Before Time III (1995) (V)', '01-Jan-1995'),
+    6: ('Heidi Fleiss: Hollywood Madam (1995) ', '09-Feb-1996'),
+    7: ('Ellipsis\x85 Movie (1990)', ''),  # Latin-1 0x85 is NEL
+}
+
+
+def u_item_line(item_id, title, date):
+    """One line of ``u.item``: id|title|date|video date|url|19 flags."""
+    url = '' if title == 'unknown' else 'http://us.imdb.com/M/x'
+    return '|'.join([str(item_id), title, date, '', url] + ['0'] * 19)
+
+
+def u_item_bytes(num_items=NUM_ITEMS):
+    """A Latin-1 ``u.item`` for items 1..num_items (CRLF-free, like the
+    real one), with the special titles of `SPECIAL_ITEMS`."""
+    lines = [u_item_line(i, *SPECIAL_ITEMS.get(
+        i, (f'Movie {i} ({1930 + i})', f'01-Jan-{1930 + i}')))
+        for i in range(1, num_items + 1)]
+    return ('\n'.join(lines) + '\n').encode('latin-1')
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
@@ -147,6 +176,23 @@ def synthetic_ml100k(ml100k_root, set_u_data_hash, refused_url,
     monkeypatch.setitem(DOWNLOAD.DATA_HUB, 'ml-100k',
                         (refused_url, '0' * 40))
     return root, df
+
+
+@pytest.fixture
+def synthetic_titles(synthetic_ml100k):
+    """The root of `synthetic_ml100k`, its ``ml-100k/`` with a ``u.item``
+    (`u_item_bytes`)."""
+    root, _ = synthetic_ml100k
+    (root / 'ml-100k' / 'u.item').write_bytes(u_item_bytes())
+    return root
+
+
+@pytest.fixture
+def ratings(synthetic_ml100k):
+    """``(data, num_users, num_items)`` of `synthetic_ml100k`, as read by
+    d2lrec."""
+    from d2lrec.data import read_data_ml100k  # it loads mxnet
+    return read_data_ml100k(synthetic_ml100k[0])
 
 
 class _ZipHandler(http.server.BaseHTTPRequestHandler):

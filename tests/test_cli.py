@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from mxnet import np
 
+from conftest import u_item_bytes
+
 import d2lrec.devices as devices_module
 from d2lrec import cli, experiment
 from d2lrec.config import TUNED
@@ -16,7 +18,6 @@ from d2lrec.data import split_data_ml100k
 from d2lrec.download import DataError
 from d2lrec.protocol import adjust_predictions, autorec_evaluator
 from d2lrec.tune import coordinate_search
-from test_recommend import u_item_bytes
 
 FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
 

@@ -1,20 +1,22 @@
 """Reading, splitting and loading MovieLens 100K (d2lrec.data, D2L §16.2),
-on synthetic data in the real format."""
+on synthetic data in the real format; ``u.item`` also on the real file if
+``D2LREC_DATA_DIR`` points at it."""
+import os
+import re
+
 import mxnet as mx
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import NUM_ITEMS, NUM_USERS, make_ratings
-from d2lrec.data import load_data_ml100k, read_data_ml100k, split_data_ml100k
+from conftest import (NUM_ITEMS, NUM_USERS, make_ratings, u_item_bytes,
+                      u_item_line)
+from d2lrec.data import (load_data_ml100k, read_data_ml100k,
+                         read_items_ml100k, split_data_ml100k)
+from d2lrec.download import DATA_DIR_ENV, DataError
+from d2lrec.movielens import split_title
 
 COLUMNS = ['user_id', 'item_id', 'rating', 'timestamp']
-
-
-@pytest.fixture
-def ratings(synthetic_ml100k):
-    """``(data, num_users, num_items)`` as read by d2lrec."""
-    return read_data_ml100k(synthetic_ml100k[0])
 
 
 def book_seq_aware_split(data, num_users):
@@ -56,6 +58,106 @@ def test_read_data_accepts_str_root(synthetic_ml100k):
     data, _, _ = read_data_ml100k(str(root))
     assert len(data) == len(written)
 
+
+# u.item -------------------------------------------------------------------
+
+#: What `read_items_ml100k` makes of `SPECIAL_ITEMS` and item 8.
+EXPECTED_ITEMS = {
+    1: ('Misérables, Les', 1995), 2: ('unknown', None),
+    3: ('No Year In Title', 1996), 4: ('Seven (Se7en)', 1995),
+    5: ('Land Before Time III (V)', 1995),
+    6: ('Heidi Fleiss: Hollywood Madam', 1995),
+    7: ('Ellipsis\x85 Movie', 1990), 8: ('Movie 8', 1938),
+}
+
+
+def test_read_items_parses_latin1_titles_and_years(synthetic_titles):
+    path = synthetic_titles / 'ml-100k' / 'u.item'
+    assert 'é'.encode('latin-1') in path.read_bytes()
+    items = read_items_ml100k(synthetic_titles)
+    assert list(items.columns) == ['title', 'year']
+    assert items.index.name == 'item_id'
+    assert list(items.index) == list(range(1, NUM_ITEMS + 1))
+    assert str(items.year.dtype) == 'Int64'
+    for item_id, (title, year) in EXPECTED_ITEMS.items():
+        assert items.at[item_id, 'title'] == title
+        if year is None:
+            assert items.at[item_id, 'year'] is pd.NA
+        else:
+            assert items.at[item_id, 'year'] == year
+
+
+def test_read_items_accepts_crlf_and_unsorted_lines(synthetic_titles):
+    lines = u_item_bytes().decode('latin-1').rstrip('\n').split('\n')
+    text = '\r\n'.join(reversed(lines)) + '\r\n'
+    path = synthetic_titles / 'ml-100k' / 'u.item'
+    path.write_bytes(text.encode('latin-1'))
+    items = read_items_ml100k(synthetic_titles)
+    assert list(items.index) == list(range(1, NUM_ITEMS + 1))
+    assert items.at[1, 'title'] == 'Misérables, Les'
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('Toy Story (1995)', ('Toy Story', 1995)),
+    ('unknown', ('unknown', None)),
+    ('1-900 (1994)', ('1-900', 1994)),
+    ('Two Friends (1986) ', ('Two Friends', 1986)),
+    ('Foo (Bar) (1990) (V)', ('Foo (Bar) (V)', 1990)),
+    ('Remake (1950) (1990)', ('Remake (1950)', 1990)),
+])
+def test_split_title(text, expected):
+    assert split_title(text) == expected
+
+
+def test_read_items_missing_file_says_where_and_what_to_do(
+        synthetic_titles):
+    path = synthetic_titles / 'ml-100k' / 'u.item'
+    os.remove(path)
+    with pytest.raises(DataError) as info:
+        read_items_ml100k(synthetic_titles)
+    message = str(info.value)
+    assert str(path) in message
+    assert 'ml-100k.zip' in message and DATA_DIR_ENV in message
+
+
+@pytest.mark.parametrize('content,problem', [
+    (b'', 'no movies'),
+    (b'1|Toy Story (1995)|01-Jan-1995\n', "fields, expected 24"),
+    (u_item_line('x', 'Toy Story (1995)', '').encode(), 'not a positive'),
+    (u_item_line(0, 'Toy Story (1995)', '').encode(), 'not a positive'),
+    (b'\x00\xff garbage', "fields, expected 24"),
+    (u_item_bytes(3) + u_item_line(2, 'Again (1990)', '').encode(),
+     'item id 2 appears twice'),
+])
+def test_read_items_garbled_file_is_a_data_error(synthetic_titles, content,
+                                                 problem):
+    path = synthetic_titles / 'ml-100k' / 'u.item'
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=re.escape(problem)) as info:
+        read_items_ml100k(synthetic_titles)
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == content  # left as it is
+
+
+def test_read_items_real_file():
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    if not data_dir or not os.path.isfile(
+            os.path.join(data_dir, 'ml-100k', 'u.item')):
+        pytest.skip(f'{DATA_DIR_ENV} does not point at MovieLens 100K')
+    items = read_items_ml100k(data_dir)
+    assert len(items) == 1682
+    assert list(items.index) == list(range(1, 1683))
+    assert (items.at[1, 'title'], items.at[1, 'year']) == ('Toy Story',
+                                                           1995)
+    assert items.at[267, 'title'] == 'unknown'
+    assert items.at[267, 'year'] is pd.NA
+    assert items.at[543, 'title'] == 'Misérables, Les'
+    assert items.year.isna().sum() == 1
+    assert items.year.dropna().between(1900, 1999).all()
+    assert not items.title.str.contains(r'\(\d{4}\)').any()
+
+
+# Splits -------------------------------------------------------------------
 
 def test_random_split_same_seed_same_split(ratings):
     data, nu, ni = ratings

@@ -22,6 +22,7 @@ from conftest import (NUM_ITEMS, NUM_RATINGS, NUM_USERS, ZipServer,
                       make_ratings, sha256, u_data_bytes, u_info_bytes)
 
 import d2lrec.download as DL
+import d2lrec.movielens as ML
 from d2lrec.data import read_data_ml100k
 from d2lrec.models import AutoRec, evaluator
 from d2lrec.train import (DivergenceError, _check_diverged,
@@ -266,8 +267,8 @@ def test_good_data_is_read_in_one_pass(tmp_path, monkeypatch,
 
     def slow(*args):
         raise AssertionError('the slow pass ran on a good file')
-    monkeypatch.setattr(DL, '_malformed_line', slow)
-    monkeypatch.setattr(DL, '_line', slow)
+    monkeypatch.setattr(ML, '_malformed_line', slow)
+    monkeypatch.setattr(ML, '_line', slow)
     start = time.perf_counter()
     frame, num_users, num_items = read_data_ml100k(tmp_path)
     print(f'read 100,000 lines in {time.perf_counter() - start:.3f} s')

@@ -1,6 +1,5 @@
 """Recommendations and model files (d2lrec.recommend; beyond D2L §16.4),
-on synthetic data in the real format, and on the real u.item if
-``D2LREC_DATA_DIR`` points at it."""
+on synthetic data in the real format."""
 import errno
 import json
 import os
@@ -16,142 +15,9 @@ import pytest
 from mxnet import autograd, np
 
 import d2lrec.recommend as R
-from conftest import NUM_ITEMS, NUM_USERS
-from d2lrec.data import load_data_ml100k, read_data_ml100k
-from d2lrec.download import DATA_DIR_ENV, DataError
+from d2lrec.data import load_data_ml100k, read_items_ml100k
 
 CPU = [mx.cpu()]
-
-#: Special lines of the synthetic u.item: id -> (title, release date).
-SPECIAL_ITEMS = {
-    1: ('Misérables, Les (1995)', '01-Jan-1995'),
-    2: ('unknown', ''),
-    3: ('No Year In Title', '9-Feb-1996'),
-    4: ('Seven (Se7en) (1995)', '01-Jan-1995'),
-    5: ('Land Before Time III (1995) (V)', '01-Jan-1995'),
-    6: ('Heidi Fleiss: Hollywood Madam (1995) ', '09-Feb-1996'),
-    7: ('Ellipsis\x85 Movie (1990)', ''),  # Latin-1 0x85 is NEL
-}
-EXPECTED_ITEMS = {
-    1: ('Misérables, Les', 1995), 2: ('unknown', None),
-    3: ('No Year In Title', 1996), 4: ('Seven (Se7en)', 1995),
-    5: ('Land Before Time III (V)', 1995),
-    6: ('Heidi Fleiss: Hollywood Madam', 1995),
-    7: ('Ellipsis\x85 Movie', 1990), 8: ('Movie 8', 1938),
-}
-
-
-def u_item_line(item_id, title, date):
-    """One line of ``u.item``: id|title|date|video date|url|19 flags."""
-    url = '' if title == 'unknown' else 'http://us.imdb.com/M/x'
-    return '|'.join([str(item_id), title, date, '', url] + ['0'] * 19)
-
-
-def u_item_bytes(num_items=NUM_ITEMS):
-    """A Latin-1 ``u.item`` for items 1..num_items (CRLF-free, like the
-    real one), with the special titles of `SPECIAL_ITEMS`."""
-    lines = [u_item_line(i, *SPECIAL_ITEMS.get(
-        i, (f'Movie {i} ({1930 + i})', f'01-Jan-{1930 + i}')))
-        for i in range(1, num_items + 1)]
-    return ('\n'.join(lines) + '\n').encode('latin-1')
-
-
-@pytest.fixture
-def root(synthetic_ml100k):
-    """The synthetic data root, its ``ml-100k/`` with a ``u.item``."""
-    root, _ = synthetic_ml100k
-    (root / 'ml-100k' / 'u.item').write_bytes(u_item_bytes())
-    return root
-
-
-@pytest.fixture
-def ratings(root):
-    """``(data, num_users, num_items)`` of the synthetic root."""
-    return read_data_ml100k(root)
-
-
-# ---------------------------------------------------------------- u.item
-
-def test_read_items_parses_latin1_titles_and_years(root):
-    assert 'é'.encode('latin-1') in (root / 'ml-100k' / 'u.item'
-                                     ).read_bytes()
-    items = R.read_items_ml100k(root)
-    assert list(items.columns) == ['title', 'year']
-    assert items.index.name == 'item_id'
-    assert list(items.index) == list(range(1, NUM_ITEMS + 1))
-    assert str(items.year.dtype) == 'Int64'
-    for item_id, (title, year) in EXPECTED_ITEMS.items():
-        assert items.at[item_id, 'title'] == title
-        if year is None:
-            assert items.at[item_id, 'year'] is pd.NA
-        else:
-            assert items.at[item_id, 'year'] == year
-
-
-def test_read_items_accepts_crlf_and_unsorted_lines(root):
-    lines = u_item_bytes().decode('latin-1').rstrip('\n').split('\n')
-    text = '\r\n'.join(reversed(lines)) + '\r\n'
-    (root / 'ml-100k' / 'u.item').write_bytes(text.encode('latin-1'))
-    items = R.read_items_ml100k(root)
-    assert list(items.index) == list(range(1, NUM_ITEMS + 1))
-    assert items.at[1, 'title'] == 'Misérables, Les'
-
-
-@pytest.mark.parametrize('text,expected', [
-    ('Toy Story (1995)', ('Toy Story', 1995)),
-    ('unknown', ('unknown', None)),
-    ('1-900 (1994)', ('1-900', 1994)),
-    ('Two Friends (1986) ', ('Two Friends', 1986)),
-    ('Foo (Bar) (1990) (V)', ('Foo (Bar) (V)', 1990)),
-    ('Remake (1950) (1990)', ('Remake (1950)', 1990)),
-])
-def test_split_title(text, expected):
-    assert R.split_title(text) == expected
-
-
-def test_read_items_missing_file_says_where_and_what_to_do(root):
-    os.remove(root / 'ml-100k' / 'u.item')
-    with pytest.raises(DataError) as info:
-        R.read_items_ml100k(root)
-    message = str(info.value)
-    assert str(root / 'ml-100k' / 'u.item') in message
-    assert 'ml-100k.zip' in message and DATA_DIR_ENV in message
-
-
-@pytest.mark.parametrize('content,problem', [
-    (b'', 'no movies'),
-    (b'1|Toy Story (1995)|01-Jan-1995\n', "fields, expected 24"),
-    (u_item_line('x', 'Toy Story (1995)', '').encode(), 'not a positive'),
-    (u_item_line(0, 'Toy Story (1995)', '').encode(), 'not a positive'),
-    (b'\x00\xff garbage', "fields, expected 24"),
-    (u_item_bytes(3) + u_item_line(2, 'Again (1990)', '').encode(),
-     'item id 2 appears twice'),
-])
-def test_read_items_garbled_file_is_a_data_error(root, content, problem):
-    path = root / 'ml-100k' / 'u.item'
-    path.write_bytes(content)
-    with pytest.raises(DataError, match=re.escape(problem)) as info:
-        R.read_items_ml100k(root)
-    assert str(path) in str(info.value)
-    assert path.read_bytes() == content  # left as it is
-
-
-def test_read_items_real_file():
-    data_dir = os.environ.get(DATA_DIR_ENV)
-    if not data_dir or not os.path.isfile(
-            os.path.join(data_dir, 'ml-100k', 'u.item')):
-        pytest.skip(f'{DATA_DIR_ENV} does not point at MovieLens 100K')
-    items = R.read_items_ml100k(data_dir)
-    assert len(items) == 1682
-    assert list(items.index) == list(range(1, 1683))
-    assert (items.at[1, 'title'], items.at[1, 'year']) == ('Toy Story',
-                                                           1995)
-    assert items.at[267, 'title'] == 'unknown'
-    assert items.at[267, 'year'] is pd.NA
-    assert items.at[543, 'title'] == 'Misérables, Les'
-    assert items.year.isna().sum() == 1
-    assert items.year.dropna().between(1900, 1999).all()
-    assert not items.title.str.contains(r'\(\d{4}\)').any()
 
 
 # ---------------------------------------------------------- predictions
@@ -334,11 +200,12 @@ def test_top_rated_orders_by_rating_then_most_recent(small):
         R.top_rated(data, 3)
 
 
-def test_recommend_end_to_end_on_synthetic_data(root, ratings):
+def test_recommend_end_to_end_on_synthetic_data(synthetic_titles,
+                                                 ratings):
     data, num_users, num_items = ratings
     net, _ = trained_like('autorec', num_users, num_items)
     scores = R.predict_ratings(net, 'autorec', num_users, num_items, data)
-    items = R.read_items_ml100k(root)
+    items = read_items_ml100k(synthetic_titles)
     for user in range(1, num_users + 1):
         top = R.recommend(scores, data, user, k=5, items=items)
         seen = set(data.item_id[data.user_id == user])
