@@ -43,7 +43,7 @@ _HOMES = {
     'TUNED': 'config', 'use_all_cores': 'config',
     'recommend': 'recommend', 'top_rated': 'recommend',
     'predict_ratings': 'recommend',
-    'save_model': 'recommend', 'load_model': 'recommend',
+    'save_model': 'modelfile', 'load_model': 'modelfile',
     'train_recsys_rating': 'train', 'DivergenceError': 'train',
     'try_all_gpus': 'devices', 'try_gpu': 'devices',
     'choose_devices': 'devices', 'StackError': '_compat',

@@ -108,8 +108,8 @@ def _train_options(train):
                        help='predict this for test users/items without a '
                             'training rating (the AutoRec paper uses 3)')
     train.add_argument('--save', metavar='PATH',
-                       help='save the trained model (PATH and PATH.json), '
-                            'for recommend --load')
+                       help='save the trained model and its settings '
+                            'to the one file PATH, for recommend --load')
     train.add_argument('--json', action='store_true',
                        help='print the result as one JSON line last')
 
@@ -166,7 +166,7 @@ def _train_kwargs(args):
 
 
 def _save(args, net, num_users, num_items, kwargs):
-    from d2lrec.recommend import model_config, save_model
+    from d2lrec.modelfile import model_config, save_model
     save_model(net, model_config(
         kwargs['model'], num_users, num_items,
         hidden_layers=kwargs['hidden_layers'],
@@ -211,9 +211,9 @@ def train(args, devices):
 def recommend(args, devices):
     """``recommend``: load (or train with the tuned preset) and print."""
     from d2lrec.data import read_data_ml100k, read_items_ml100k
-    from d2lrec.recommend import (format_recommendations, load_model,
-                                  predict_ratings, recommend as top_unseen,
-                                  top_rated)
+    from d2lrec.modelfile import load_model
+    from d2lrec.recommend import (format_recommendations, predict_ratings,
+                                  recommend as top_unseen, top_rated)
     data, num_users, num_items = read_data_ml100k(args.data_dir)
     if not 1 <= args.user <= num_users:
         raise ValueError(f'unknown user id {args.user}: valid ids are '
@@ -255,7 +255,7 @@ def main(argv=None):
         return 1
     from d2lrec.devices import DeviceError, choose_devices
     from d2lrec.download import DataError
-    from d2lrec.recommend import ModelFileError
+    from d2lrec.modelfile import ModelFileError
     from d2lrec.train import DivergenceError
     npx.set_np()
     try:

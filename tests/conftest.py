@@ -1,5 +1,6 @@
 """Shared fixtures: numpy mode, the real MovieLens 100K (or a skip), a
-synthetic one (with titles, `synthetic_titles`) and its zip.
+synthetic one (with titles, `synthetic_titles`) and its zip, and a small
+model (`trained_like`).
 
 The synthetic ``u.data`` has the real file's format (tab-separated
 ``user_id item_id rating timestamp``, 1-based ids, no header) but is
@@ -11,11 +12,13 @@ titles of the real one (`SPECIAL_ITEMS`).
 
 `ZipServer` is the loopback HTTP server that the download tests start.
 """
+import errno
 import hashlib
 import http.server
 import io
 import os
 import socket
+import tempfile
 import threading
 import time
 import zipfile
@@ -27,6 +30,7 @@ import pytest
 # Not ``import d2lrec.download``: the package rebinds the name
 # ``d2lrec.download`` to the function `d2lrec.download.download`.
 import d2lrec.download as DOWNLOAD
+from d2lrec.modelfile import build_net, model_config
 
 NUM_USERS, NUM_ITEMS, NUM_RATINGS = 30, 40, 400
 NAMES = ['user_id', 'item_id', 'rating', 'timestamp']
@@ -193,6 +197,64 @@ def ratings(synthetic_ml100k):
     d2lrec."""
     from d2lrec.data import read_data_ml100k  # it loads mxnet
     return read_data_ml100k(synthetic_ml100k[0])
+
+
+def trained_like(model, num_users, num_items, scale=1.0, dropout=0.05):
+    """Return ``(net, config)``: an initialized net of `model` on the CPU
+    with weights large enough that its predictions span (and leave) the
+    rating range, and the config that `build_net` made it from."""
+    import mxnet as mx
+    from mxnet import np
+    config = model_config(model, num_users, num_items, hidden_layers=(4,),
+                          num_factors=3, dropout=dropout)
+    net = build_net(config)
+    mx.random.seed(0)
+    net.initialize(init=mx.init.Normal(scale), ctx=mx.cpu())
+    if model == 'mf':
+        bias = net.user_bias.weight
+    else:
+        width = num_users if model == 'autorec' else num_items
+        net(np.zeros((1, width)))  # ends the deferred initialization
+        bias = net.decoder.bias
+    bias.set_data(np.full(bias.shape, 3.))  # centred on the ratings
+    return net, config
+
+
+def full_disk_by_dev_full(monkeypatch):
+    """Temporary files (``tempfile.mkstemp``: downloads, model files) are
+    /dev/full: their writes fail with the kernel's own ENOSPC."""
+    if not os.path.exists('/dev/full'):
+        pytest.skip('no /dev/full here')
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        fd, name = real(*args, **kwargs)
+        os.close(fd)
+        return os.open('/dev/full', os.O_WRONLY), name
+    monkeypatch.setattr(tempfile, 'mkstemp', mkstemp)
+
+
+def full_disk_by_patched_write(monkeypatch, error=None):
+    """The first write to a file that ``os.fdopen`` opens (downloads,
+    model files) stores 100 bytes, then raises `error` (default: ENOSPC;
+    ``KeyboardInterrupt()`` is Ctrl-C)."""
+    real = os.fdopen
+    error = error or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            self.f.write(bytes(data[:100]))
+            raise error
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+    monkeypatch.setattr(os, 'fdopen', lambda *a, **k: Full(real(*a, **k)))
 
 
 class _ZipHandler(http.server.BaseHTTPRequestHandler):

@@ -19,6 +19,7 @@ from mxnet.gluon import nn
 from mxnet.gluon.data import DataLoader
 
 from conftest import (NUM_ITEMS, NUM_RATINGS, NUM_USERS, ZipServer,
+                      full_disk_by_dev_full, full_disk_by_patched_write,
                       make_ratings, sha256, u_data_bytes, u_info_bytes)
 
 import d2lrec.download as DL
@@ -411,41 +412,6 @@ def test_chmod_read_only_data_folder(server, tmp_path):
         assert server.requests == []
     finally:
         root.chmod(0o755)
-
-
-def full_disk_by_dev_full(monkeypatch):
-    """The download's temporary file is /dev/full: its writes fail with
-    the kernel's own ENOSPC."""
-    if not os.path.exists('/dev/full'):
-        pytest.skip('no /dev/full here')
-    real = DL.tempfile.mkstemp
-
-    def mkstemp(*args, **kwargs):
-        fd, name = real(*args, **kwargs)
-        os.close(fd)
-        return os.open('/dev/full', os.O_WRONLY), name
-    monkeypatch.setattr(DL.tempfile, 'mkstemp', mkstemp)
-
-
-def full_disk_by_patched_write(monkeypatch):
-    """Writes to the download's file store 100 bytes, then fail with
-    ENOSPC."""
-    real = os.fdopen
-
-    class Full:
-        def __init__(self, f):
-            self.f = f
-
-        def write(self, data):
-            self.f.write(data[:100])
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-    monkeypatch.setattr(os, 'fdopen', lambda *a, **k: Full(real(*a, **k)))
 
 
 @pytest.mark.parametrize('fill', [full_disk_by_dev_full,

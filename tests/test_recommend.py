@@ -1,12 +1,8 @@
-"""Recommendations and model files (d2lrec.recommend; beyond D2L §16.4),
-on synthetic data in the real format."""
-import errno
-import json
-import os
+"""Recommendations (d2lrec.recommend; beyond D2L §16.4), on synthetic
+data in the real format."""
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import mxnet as mx
 import numpy as onp
@@ -15,30 +11,14 @@ import pytest
 from mxnet import autograd, np
 
 import d2lrec.recommend as R
+from conftest import trained_like
 from d2lrec.data import load_data_ml100k, read_items_ml100k
+from d2lrec.modelfile import build_net, model_config
 
 CPU = [mx.cpu()]
 
 
 # ---------------------------------------------------------- predictions
-
-def trained_like(model, num_users, num_items, scale=1.0, dropout=0.05):
-    """An initialized net of `model` with weights large enough that its
-    predictions span (and leave) the rating range."""
-    config = R.model_config(model, num_users, num_items, hidden_layers=(4,),
-                            num_factors=3, dropout=dropout)
-    net = R.build_net(config)
-    mx.random.seed(0)
-    net.initialize(init=mx.init.Normal(scale), ctx=CPU)
-    if model == 'mf':
-        bias = net.user_bias.weight
-    else:
-        width = num_users if model == 'autorec' else num_items
-        net(np.zeros((1, width)))  # ends the deferred initialization
-        bias = net.decoder.bias
-    bias.set_data(np.full(bias.shape, 3.))  # centred on the ratings
-    return net, config
-
 
 def direct_predictions(net, model, data, num_users, num_items):
     """The predictions computed without `predict_ratings`, unclipped."""
@@ -110,8 +90,8 @@ def test_predict_ratings_rejects_wrong_inputs(ratings):
         R.predict_ratings(net, 'autorec', num_users - 1, num_items, data)
     with pytest.raises(ValueError, match='net fails on them'):
         R.predict_ratings(net, 'uautorec', num_users, num_items, data)
-    wide = R.build_net(R.model_config('autorec', num_users + 1, num_items,
-                                      hidden_layers=(4,)))
+    wide = build_net(model_config('autorec', num_users + 1, num_items,
+                                  hidden_layers=(4,)))
     wide.initialize(ctx=CPU)
     with pytest.raises(ValueError, match='predicts 31 ratings per row'):
         R.predict_ratings(wide, 'autorec', num_users, num_items, data)
@@ -249,210 +229,6 @@ def test_format_recommendations_without_titles_or_rows(small):
     assert lines[1].startswith('# (none')
     assert lines[-1] == '  4     item 1'
     assert all(line.startswith(('#', '  4 ')) for line in lines)
-
-
-# ---------------------------------------------------------- model files
-
-@pytest.fixture
-def folder(tmp_path):
-    """An empty folder for model files (`tmp_path` holds the data)."""
-    (tmp_path / 'models').mkdir()
-    return tmp_path / 'models'
-
-
-def listing(folder):
-    return sorted(os.listdir(folder))
-
-
-@pytest.mark.parametrize('model', ['autorec', 'uautorec', 'mf'])
-def test_save_load_round_trip(ratings, folder, model):
-    data, num_users, num_items = ratings
-    net, config = trained_like(model, num_users, num_items)
-    path = folder / 'model.params'
-    assert R.save_model(net, dict(config, seed=3), path) == (
-        str(path), str(path) + '.json')
-    assert listing(folder) == ['model.params', 'model.params.json']
-    meta = json.loads((folder / 'model.params.json').read_text())
-    assert meta['format'] == 'd2lrec-model' and meta['version'] == 1
-    loaded, loaded_config = R.load_model(path, devices=CPU)
-    assert loaded_config == dict(config, seed=3)
-    assert loaded_config['hidden_layers'] == (4,)
-    onp.testing.assert_array_equal(
-        R.predict_ratings(loaded, model, num_users, num_items, data),
-        R.predict_ratings(net, model, num_users, num_items, data))
-
-
-def test_save_overwrites_an_existing_model(ratings, folder):
-    data, num_users, num_items = ratings
-    path = folder / 'model.params'
-    old, config = trained_like('mf', num_users, num_items, scale=0.5)
-    R.save_model(old, config, path)
-    new, config = trained_like('autorec', num_users, num_items)
-    R.save_model(new, config, str(path))
-    loaded, loaded_config = R.load_model(str(path), devices=CPU)
-    assert loaded_config['model'] == 'autorec'
-    assert listing(folder) == ['model.params', 'model.params.json']
-
-
-@pytest.fixture
-def saved(ratings, folder):
-    """An MF model saved at ``folder/model.params``; returns
-    ``(path, {name: bytes} of the folder)``."""
-    _, num_users, num_items = ratings
-    net, config = trained_like('mf', num_users, num_items, scale=0.5)
-    path = folder / 'model.params'
-    R.save_model(net, config, path)
-    return path, {name: (folder / name).read_bytes()
-                  for name in listing(folder)}
-
-
-def contents(folder):
-    return {name: (folder / name).read_bytes() for name in listing(folder)}
-
-
-def failing_replace(monkeypatch, fail_at, error=None):
-    """Make the `fail_at`-th call (1-based) of ``os.replace`` raise."""
-    real, calls = os.replace, []
-
-    def replace(src, dst):
-        calls.append((src, dst))
-        if len(calls) == fail_at:
-            raise error or OSError(errno.ENOSPC, 'No space left on device',
-                                   str(dst))
-        return real(src, dst)
-    monkeypatch.setattr(os, 'replace', replace)
-    return calls
-
-
-@pytest.mark.parametrize('fail_at', [1, 2])
-def test_failed_save_leaves_no_file(ratings, folder, monkeypatch,
-                                    fail_at):
-    _, num_users, num_items = ratings
-    net, config = trained_like('autorec', num_users, num_items)
-    calls = failing_replace(monkeypatch, fail_at)
-    with pytest.raises(R.ModelFileError) as info:
-        R.save_model(net, config, folder / 'model.params')
-    assert len(calls) >= fail_at
-    assert listing(folder) == []
-    message = str(info.value)
-    assert 'No space left' in message and 'unchanged' in message
-    assert str(folder / 'model.params') in message
-
-
-@pytest.mark.parametrize('fail_at', [1, 2])
-@pytest.mark.parametrize('error', [None, KeyboardInterrupt()])
-def test_failed_save_keeps_the_existing_model(ratings, saved, monkeypatch,
-                                              fail_at, error):
-    _, num_users, num_items = ratings
-    path, before = saved
-    net, config = trained_like('uautorec', num_users, num_items)
-    failing_replace(monkeypatch, fail_at, error)
-    with pytest.raises(KeyboardInterrupt if error else R.ModelFileError):
-        R.save_model(net, config, path)
-    assert contents(path.parent) == before
-    monkeypatch.undo()
-    assert R.load_model(path, devices=CPU)[1]['model'] == 'mf'
-
-
-def test_failed_parameter_write_leaves_no_file(ratings, saved,
-                                               monkeypatch):
-    _, num_users, num_items = ratings
-    path, before = saved
-    net, config = trained_like('autorec', num_users, num_items)
-
-    def disk_full(filename):  # half a file, then the disk is full
-        with open(filename, 'wb') as f:
-            f.write(b'\x12\x01' * 10)
-        raise OSError(errno.ENOSPC, 'No space left on device', filename)
-    monkeypatch.setattr(net, 'save_parameters', disk_full)
-    with pytest.raises(R.ModelFileError, match='No space left'):
-        R.save_model(net, config, path)
-    assert contents(path.parent) == before
-    with pytest.raises(R.ModelFileError, match='No space left'):
-        R.save_model(net, config, path.parent / 'other.params')
-    assert contents(path.parent) == before
-
-
-def test_save_into_a_missing_folder(ratings, folder):
-    _, num_users, num_items = ratings
-    net, config = trained_like('mf', num_users, num_items)
-    with pytest.raises(R.ModelFileError, match='folder exists'):
-        R.save_model(net, config, folder / 'nowhere' / 'model.params')
-    assert listing(folder) == []
-
-
-def test_save_refuses_a_net_that_does_not_fit(ratings, folder):
-    _, num_users, num_items = ratings
-    net, config = trained_like('autorec', num_users, num_items)
-    path = folder / 'model.params'
-    for wrong in (dict(config, model='mf'), dict(config, num_users=3),
-                  dict(config, hidden_layers=(5,)),
-                  dict(config, model='uautorec')):
-        with pytest.raises(ValueError, match='does not fit'):
-            R.save_model(net, wrong, path)
-    unrun = R.build_net(config)
-    unrun.initialize(ctx=CPU)
-    with pytest.raises(ValueError, match='not been run'):
-        R.save_model(unrun, config, path)
-    assert listing(folder) == []
-
-
-@pytest.mark.parametrize('change,problem', [
-    (lambda c: c.pop('num_items'), 'lacks num_items'),
-    (lambda c: c.update(model='svd'), 'model must be'),
-    (lambda c: c.update(hidden_layers=()), 'empty'),
-    (lambda c: c.update(hidden_layers=[4, 0]), 'positive'),
-    (lambda c: c.update(dropout=1.0), 'dropout'),
-    (lambda c: c.update(encoder_act='gelu'), 'encoder_act'),
-    (lambda c: c.update(note=object()), 'JSON'),
-])
-def test_save_refuses_a_bad_config(ratings, folder, change, problem):
-    _, num_users, num_items = ratings
-    net, config = trained_like('autorec', num_users, num_items)
-    config = dict(config)
-    change(config)
-    with pytest.raises(ValueError, match=problem):
-        R.save_model(net, config, folder / 'model.params')
-    assert listing(folder) == []
-
-
-def edit_config(path, **changes):
-    sidecar = R.config_path(path)
-    with open(sidecar) as f:
-        meta = json.load(f)
-    meta['config'].update(changes)
-    with open(sidecar, 'w') as f:
-        json.dump(meta, f)
-
-
-@pytest.mark.parametrize('damage,problem', [
-    (lambda p: os.remove(p), 'does not exist'),
-    (lambda p: os.remove(R.config_path(p)), 'does not exist'),
-    (lambda p: Path(R.config_path(p)).write_text('{"format": "d2l'),
-     'unreadable or invalid'),
-    (lambda p: Path(R.config_path(p)).write_text('[1, 2]'),
-     'unreadable or invalid'),
-    (lambda p: Path(R.config_path(p)).write_text('{"format": "x"}'),
-     'not a d2lrec-model'),
-    (lambda p: Path(p).write_bytes(Path(p).read_bytes() + b'\0'),
-     'sha256 differs'),
-    (lambda p: edit_config(p, num_factors=4), 'do not fit'),
-    (lambda p: edit_config(p, model='autorec'), 'do not fit'),
-    (lambda p: edit_config(p, num_users='many'), 'num_users'),
-])
-def test_load_model_errors_say_what_and_what_to_do(saved, damage,
-                                                   problem):
-    path, _ = saved
-    damage(str(path))
-    with pytest.raises(R.ModelFileError, match=problem) as info:
-        R.load_model(path, devices=CPU)
-    message = str(info.value)
-    assert str(path) in message
-    assert f'python -m d2lrec train --save {path}' in message
-
-
-def test_model_file_error_is_a_runtime_error():
-    assert issubclass(R.ModelFileError, RuntimeError)
 
 
 def test_import_has_no_side_effects():
