@@ -19,7 +19,7 @@ from d2l import mxnet as d2l
 
 from d2lrec.download import download_extract_ml100k
 # The chapter's cells, verbatim (tests/test_notebook_sync.py checks them).
-from d2lrec.models import AutoRec, evaluator
+from d2lrec.autorec import AutoRec, evaluator
 
 npx.set_np()
 

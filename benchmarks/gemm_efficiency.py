@@ -29,7 +29,7 @@ import numpy as onp  # noqa: E402
 from mxnet import autograd, gluon, np, npx  # noqa: E402
 
 from d2lrec.loss import L2Loss  # noqa: E402
-from d2lrec.models import AutoRec  # noqa: E402
+from d2lrec.autorec import AutoRec  # noqa: E402
 
 BATCH, USERS, HIDDEN = 256, 943, 500
 # (m, k) x (k, n) for the five GEMMs of one step

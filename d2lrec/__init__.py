@@ -30,7 +30,7 @@ except StackError as e:
 alias_numpy_bool()
 
 _HOMES = {
-    'AutoRec': 'models', 'evaluator': 'models',
+    'AutoRec': 'autorec', 'evaluator': 'autorec',
     'DeepAutoRec': 'autorec', 'MF': 'mf',
     'split_and_load_ml100k': 'mf',
     'DATA_HUB': 'download', 'DataError': 'download',
@@ -40,7 +40,8 @@ _HOMES = {
     'read_items_ml100k': 'data', 'split_data_ml100k': 'data',
     'train_and_evaluate': 'experiment', 'compare': 'experiment',
     'coordinate_search': 'tune',
-    'TUNED': 'config', 'use_all_cores': 'config',
+    'Config': 'config', 'TUNED': 'config', 'use_all_cores': 'config',
+    'build_net': 'experiment',
     'recommend': 'recommend', 'top_rated': 'recommend',
     'predict_ratings': 'recommend',
     'save_model': 'modelfile', 'load_model': 'modelfile',

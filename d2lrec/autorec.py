@@ -1,16 +1,52 @@
-"""AutoRec of any depth, with a choice of activations (D2L §16.4,
-exercises 1-3; Sedhain et al., 2015).
+"""AutoRec (D2L §16.4; Sedhain et al., 2015): the chapter's model and
+evaluator, then their variants for the exercises.
 
-``DeepAutoRec((500,), n)`` with the defaults is the chapter's `AutoRec`:
-same layers, same parameter order, so the same seed gives the same run
-(``tests/test_models.py`` checks it).  Fed the rows of the items x users
-matrix it is item-based AutoRec (I-AutoRec); fed the rows of the users x
-items matrix (its transpose) it is user-based AutoRec (U-AutoRec).
+`AutoRec` and `evaluator` are the notebook's cells, verbatim, kept here
+so that the CLI, the tests and later notebooks can import them;
+``tests/test_notebook_sync.py`` fails when the notebook's copy and this
+one drift apart (d2l's ``#@save`` idea).
+
+`DeepAutoRec` is AutoRec of any depth, with a choice of activations
+(exercises 1-3).  ``DeepAutoRec((500,), n)`` with the defaults is the
+chapter's `AutoRec`: same layers, same parameter order, so the same seed
+gives the same run (``tests/test_models.py`` checks it).  Fed the rows of
+the items x users matrix it is item-based AutoRec (I-AutoRec); fed the
+rows of the users x items matrix (its transpose) it is user-based AutoRec
+(U-AutoRec).
 """
-from mxnet import autograd, np, npx
+from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn
 
 from d2lrec.config import ACTIVATIONS
+
+
+class AutoRec(nn.Block):
+    def __init__(self, num_hidden, num_users, dropout=0.05):
+        super(AutoRec, self).__init__()
+        self.encoder = nn.Dense(num_hidden, activation='sigmoid',
+                                use_bias=True)
+        self.decoder = nn.Dense(num_users, use_bias=True)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, input):
+        hidden = self.dropout(self.encoder(input))
+        pred = self.decoder(hidden)
+        if autograd.is_training():  # Mask the gradient during training
+            return pred * np.sign(input)
+        else:
+            return pred
+
+
+def evaluator(network, inter_matrix, test_data, devices):
+    scores = []
+    for values in inter_matrix:
+        feat = gluon.utils.split_and_load(values, devices, even_split=False)
+        scores.extend([network(i).asnumpy() for i in feat])
+    recons = np.array([item for sublist in scores for item in sublist])
+    # Calculate the test RMSE
+    rmse = np.sqrt(np.sum(np.square(test_data - np.sign(test_data) * recons))
+                   / np.sum(np.sign(test_data)))
+    return float(rmse)
 
 
 def decoder_activation(name, x):

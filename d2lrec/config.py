@@ -1,9 +1,21 @@
-"""Model names, activations, per-model defaults and CPU threads
-(D2L §16.3/§16.4).
+"""One experiment's settings, as one value (D2L §16.3/§16.4): `Config`.
 
-Kept apart, without mxnet, because the thread count must be set before
-mxnet loads, and the command line offers these names before that.
+A `Config` holds every setting of a run: the model, its layers and
+activations, the training budget, the split and the protocol options.
+Its defaults are the chapter's.  The command line's ``train`` options,
+its ``--help`` and the presets are made from its fields,
+`d2lrec.experiment.train_and_evaluate`, `compare` and
+`d2lrec.tune.coordinate_search` take it, and a saved model stores it:
+adding a setting is adding a field here.  Each field says, in its
+metadata, what values it takes and its command-line option.
+
+Kept apart, without mxnet, because the thread count (`use_all_cores`)
+must be set before mxnet loads, and the command line offers these
+settings before that.
 """
+import argparse
+import dataclasses
+import numbers
 import os
 
 #: ``autorec`` is the chapter's item-based AutoRec, ``uautorec`` the
@@ -13,12 +25,161 @@ MODELS = ('autorec', 'uautorec', 'mf')
 #: The five canonical train/test folds shipped in ml-100k.zip.
 FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
 
+#: How the ratings are split (D2L §16.2's two modes, and the folds).
+SPLIT_MODES = ('random', 'seq-aware') + FOLDS
+
 #: Activations for the encoder (every hidden layer) and the decoder.
 ACTIVATIONS = ('sigmoid', 'tanh', 'relu', 'identity')
 
-#: The chapter's settings for AutoRec, §16.3's for MF.
+#: The chapter's settings for AutoRec, §16.3's for MF, where a `Config`
+#: leaves ``num_epochs`` or ``batch_size`` at None.
 DEFAULT_EPOCHS = {'autorec': 25, 'uautorec': 25, 'mf': 20}
 DEFAULT_BATCH_SIZE = {'autorec': 256, 'uautorec': 256, 'mf': 512}
+
+
+def _number(kind, ok, wanted):
+    """A check of one number: of type `kind` and `ok`, else `wanted`."""
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return False
+        return ok(value)  # NaN fails every check
+    check.wanted = wanted
+    check.kind = int if kind is numbers.Integral else float
+    return check
+
+
+_positive_int = _number(numbers.Integral, lambda v: v > 0, '> 0')
+_any_int = _number(numbers.Integral, lambda v: True, 'an integer')
+_positive = _number(numbers.Real, lambda v: v > 0, '> 0')
+_non_negative = _number(numbers.Real, lambda v: v >= 0, '>= 0')
+_fraction = _number(numbers.Real, lambda v: 0 <= v < 1, 'in [0, 1)')
+_ratio = _number(numbers.Real, lambda v: 0 < v < 1, 'in (0, 1)')
+_rating = _number(numbers.Real, lambda v: 1 <= v <= 5, 'in [1, 5]')
+
+
+def setting(default, help, choices=None, check=None, option=None,
+            optional=False):
+    """A field of `Config`: its default, its ``--help`` text, and either
+    its `choices` or a `check` of a value (see `_number`).  `option` is
+    its command-line name (default: the field's, with dashes); with
+    `optional`, None means the model's default."""
+    return dataclasses.field(default=default, metadata=dict(
+        help=help, choices=choices, check=check, option=option,
+        optional=optional))
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The settings of one run; the defaults are the chapter's (D2L
+    §16.4: 500 hidden units, Adam with lr 0.002 and weight decay 1e-5,
+    25 epochs, batches of 256, dropout 0.05, a random 90/10 split).
+
+    Change one setting with ``dataclasses.replace(config, lr=0.001)`` or
+    ``Config(lr=0.001)``.  Invalid values raise ValueError saying which
+    and what is allowed.
+    """
+    model: str = setting(
+        'autorec', 'item-based AutoRec (the chapter), user-based AutoRec, '
+        'or matrix factorization (§16.3)', choices=MODELS)
+    hidden_layers: tuple = setting(
+        (500,), 'hidden layer sizes, e.g. 500,250,500',
+        option='--hidden-layers')
+    encoder_act: str = setting(
+        'sigmoid', 'activation of every hidden layer', choices=ACTIVATIONS)
+    decoder_act: str = setting(
+        'identity', 'activation of the output layer (sigmoid and tanh are '
+        'scaled to ratings 1..5)', choices=ACTIVATIONS)
+    num_factors: int = setting(30, 'latent factors of MF',
+                               check=_positive_int, option='--factors')
+    num_epochs: int = setting(None, 'epochs (default: 25 for AutoRec, 20 '
+                              'for MF)', check=_positive_int,
+                              option='--epochs', optional=True)
+    lr: float = setting(0.002, 'Adam learning rate', check=_positive)
+    lr_schedule: str = setting(None, 'decay the learning rate to 1%% of '
+                               '--lr', choices=('cosine',), optional=True)
+    wd: float = setting(1e-5, 'weight decay', check=_non_negative)
+    batch_size: int = setting(None, 'default: 256 for AutoRec, 512 for '
+                              'MF', check=_positive_int, optional=True)
+    dropout: float = setting(0.05, 'dropout after every hidden layer',
+                             check=_fraction)
+    split_mode: str = setting('random', 'random (with --test-ratio), '
+                              "seq-aware (each user's latest rating), or "
+                              'a canonical fold u1..u5 (on the command '
+                              'line, folds: all five and their mean)',
+                              choices=SPLIT_MODES, option='--split')
+    test_ratio: float = setting(0.1, 'test share of the random split',
+                                check=_ratio)
+    clip: bool = setting(False, 'clip predictions to [1, 5]')
+    unseen_rating: float = setting(
+        None, 'predict this for test users/items without a training '
+        'rating (the AutoRec paper uses 3)', check=_rating, optional=True)
+    seed: int = setting(0, 'seeds the split, initialization, dropout and '
+                        'shuffling', check=_any_int)
+
+    def __post_init__(self):
+        layers = self.hidden_layers
+        if isinstance(layers, (str, bytes)) or not hasattr(layers,
+                                                           '__iter__'):
+            raise ValueError(f'hidden_layers must be a list of sizes, got '
+                             f'{layers!r}')
+        object.__setattr__(self, 'hidden_layers', tuple(layers))
+        if not layers or not all(map(_positive_int, layers)):
+            raise ValueError(f'hidden_layers must be positive sizes, got '
+                             f'{layers!r}')
+        if not isinstance(self.clip, bool):
+            raise ValueError(f'clip must be True or False, got '
+                             f'{self.clip!r}')
+        for field in dataclasses.fields(self):
+            value, meta = getattr(self, field.name), field.metadata
+            if value is None and meta['optional']:
+                continue
+            if meta['choices'] and value not in meta['choices']:
+                raise ValueError(f'{field.name} must be one of '
+                                 f'{meta["choices"]}, got {value!r}')
+            if meta['check'] and not meta['check'](value):
+                raise ValueError(f'{field.name} must be '
+                                 f'{meta["check"].wanted}, got {value!r}')
+
+
+def add_options(parser, defaults=Config(), groups=None, choices=None):
+    """Add one command-line option per `Config` field to `parser`, with
+    `defaults` (a `Config`) as their defaults.  ``groups[name]`` (an
+    argparse group) takes field `name`'s option instead, and
+    ``choices[name]`` replaces its choices."""
+    for field in dataclasses.fields(Config):
+        meta = field.metadata
+        name = meta['option'] or '--' + field.name.replace('_', '-')
+        kwargs = dict(dest=field.name, help=meta['help'],
+                      default=getattr(defaults, field.name))
+        if field.type is bool:
+            kwargs['action'] = argparse.BooleanOptionalAction
+        elif meta['choices']:
+            kwargs['choices'] = (choices or {}).get(field.name,
+                                                    meta['choices'])
+        elif field.name == 'hidden_layers':
+            kwargs.update(type=_layer_sizes, metavar='N,N,...')
+        else:
+            kwargs['type'] = _parse(meta['check'])
+        (groups or {}).get(field.name, parser).add_argument(name, **kwargs)
+
+
+def _parse(check):
+    """An argparse type: a number parsed from text, then `check`ed."""
+    def parse(text):
+        try:
+            value = check.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f'expected {check.kind.__name__}, got {text!r}') from None
+        if not check(value):
+            raise argparse.ArgumentTypeError(
+                f'must be {check.wanted}, got {text}')
+        return value
+    return parse
+
+
+def _layer_sizes(text):
+    return tuple(_parse(_positive_int)(size) for size in text.split(','))
 
 
 def use_all_cores():
@@ -37,9 +198,7 @@ def use_all_cores():
 #: The tuned item-based AutoRec (``--preset tuned``): the result of
 #: `d2lrec.tune.coordinate_search` on a validation split carved from the
 #: training set, which notebooks/04-tuned-autorec.ipynb reruns and checks.
-TUNED = {'model': 'autorec', 'hidden_layers': (1000,),
-         'encoder_act': 'sigmoid', 'decoder_act': 'relu', 'dropout': 0.05,
-         'wd': 1e-5, 'num_epochs': 60, 'lr': 0.002, 'lr_schedule': 'cosine',
-         'clip': True, 'unseen_rating': 3}
+TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
+               lr_schedule='cosine', clip=True, unseen_rating=3)
 
 PRESETS = {'tuned': TUNED}

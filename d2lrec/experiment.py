@@ -1,11 +1,14 @@
 """One configuration, trained and evaluated: the chapter's run (D2L §16.4)
 and its variants (exercises; §16.3's matrix factorization).
 
-`train_and_evaluate` is what ``python -m d2lrec train`` runs.  Its
-defaults are the chapter's "Training and Evaluating the Model" cell, and
-its AutoRec path is that cell; ``model='uautorec'`` feeds the transposed
-matrices, ``model='mf'`` trains §16.3's MF on the same split.
+`train_and_evaluate` is what ``python -m d2lrec train`` runs.  It takes a
+`d2lrec.config.Config`, whose defaults are the chapter's "Training and
+Evaluating the Model" cell, and its AutoRec path is that cell;
+``model='uautorec'`` feeds the transposed matrices, ``model='mf'`` trains
+§16.3's MF on the same split.  `build_net` makes a configuration's net,
+here and for a saved model.
 """
+import dataclasses
 import time
 
 import mxnet as mx
@@ -14,7 +17,7 @@ import pandas as pd
 from mxnet import gluon
 
 from d2lrec.autorec import DeepAutoRec
-from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, MODELS
+from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, Config
 from d2lrec.data import load_data_ml100k, read_data_ml100k, split_data_ml100k
 from d2lrec.devices import try_all_gpus
 from d2lrec.loss import L2Loss
@@ -26,16 +29,15 @@ from d2lrec.train import train_recsys_rating
 VALIDATION_SEED_OFFSET = 10_000
 
 
-def _autorec_setup(train_data, test_data, num_users, num_items, model,
-                   hidden_layers, encoder_act, decoder_act, dropout,
-                   batch_size, clip, unseen_rating):
+def _autorec_setup(config, batch_size, train_data, test_data, num_users,
+                   num_items):
     _, _, _, train_inter_mat = load_data_ml100k(train_data, num_users,
                                                 num_items)
     _, _, _, test_inter_mat = load_data_ml100k(test_data, num_users,
                                                num_items)
-    if model == 'uautorec':  # rows are users: the users x items matrix
+    if config.model == 'uautorec':  # rows are users: the users x items matrix
         train_inter_mat, test_inter_mat = train_inter_mat.T, test_inter_mat.T
-    num_rows, num_outputs = train_inter_mat.shape
+    num_rows = train_inter_mat.shape[0]
     if batch_size > num_rows:
         raise ValueError(f'batch size {batch_size} is larger than the '
                          f'{num_rows} rows of the matrix, so no batch '
@@ -47,86 +49,78 @@ def _autorec_setup(train_data, test_data, num_users, num_items, model,
                                        batch_size=batch_size)
     test_iter = gluon.data.DataLoader(rows, shuffle=False, last_batch='keep',
                                       batch_size=1024)
-    net = DeepAutoRec(hidden_layers, num_outputs, encoder_act, decoder_act,
-                      dropout)
-    evaluate = autorec_evaluator(rows, clip, unseen_rating)
-    return net, train_iter, test_iter, evaluate, {'inter_mat':
-                                                  test_inter_mat}
+    evaluate = autorec_evaluator(rows, config.clip, config.unseen_rating)
+    return train_iter, test_iter, evaluate, {'inter_mat': test_inter_mat}
 
 
-def _mf_setup(train_data, test_data, num_users, num_items, num_factors,
-              batch_size, clip, unseen_rating):
+def _mf_setup(config, batch_size, train_data, test_data, num_users,
+              num_items):
     train_iter, test_iter = rating_loaders(train_data, test_data, num_users,
                                            num_items, batch_size)
-    net = MF(num_factors, num_users, num_items)
     train_users, train_items, _ = train_iter.arrays
-    evaluate = mf_evaluator(train_users, train_items, clip, unseen_rating)
-    return net, train_iter, test_iter, evaluate, {}
+    evaluate = mf_evaluator(train_users, train_items, config.clip,
+                            config.unseen_rating)
+    return train_iter, test_iter, evaluate, {}
 
 
-def train_and_evaluate(model='autorec', hidden_layers=(500,),
-                       encoder_act='sigmoid', decoder_act='identity',
-                       num_factors=30, num_epochs=None, lr=0.002, wd=1e-5,
-                       batch_size=None, dropout=0.05, split_mode='random',
-                       test_ratio=0.1, seed=0, lr_schedule=None,
-                       clip=False, unseen_rating=None, validation=False,
-                       data=None, data_dir=None, devices=None, plot=None,
-                       progress=None, verbose=True, return_net=False):
-    """Train and evaluate one configuration (D2L §16.4); return a dict.
+def build_net(config, num_users, num_items):
+    """Return the uninitialized net of a `Config`: a `DeepAutoRec`
+    (D2L §16.4) with one output per user (``'autorec'``) or per item
+    (``'uautorec'``), or §16.3's `MF` (``'mf'``)."""
+    if config.model == 'mf':
+        return MF(config.num_factors, num_users, num_items)
+    outputs = num_users if config.model == 'autorec' else num_items
+    return DeepAutoRec(config.hidden_layers, outputs, config.encoder_act,
+                       config.decoder_act, config.dropout)
 
-    `model` is ``'autorec'`` (item-based, the chapter's), ``'uautorec'``
-    (user-based) or ``'mf'`` (§16.3, `num_factors` factors).  `num_epochs`
-    and `batch_size` default to 25 and 256 for AutoRec, 20 and 512 for MF.
-    `split_mode` is ``'random'`` (with `test_ratio`), ``'seq-aware'`` or
-    a canonical fold ``'u1'`` ... ``'u5'``.  `lr_schedule` ``'cosine'``
-    decays the learning rate to 1% of `lr` over the run; `clip` and
-    `unseen_rating` are the options of `d2lrec.protocol`.  With
-    `validation`, the test set is replaced by a validation split carved
-    from the training set (same `test_ratio`), for model selection.
-    `data` is ``read_data_ml100k()``'s result, to reuse a loaded dataset.
-    `seed` fixes the split, the initialization, dropout and the shuffling,
-    so the same seed gives the same result on one machine.  `plot`,
-    `progress` and `verbose` are passed to `train_recsys_rating`.
+
+def train_and_evaluate(config=Config(), validation=False, data=None,
+                       data_dir=None, devices=None, plot=None,
+                       progress=None, verbose=True, return_net=False,
+                       **settings):
+    """Train and evaluate one `Config` (D2L §16.4); return a dict.
+
+    `settings` replace the config's, so that ``train_and_evaluate(seed=1)``
+    is the chapter's run with seed 1 (see `d2lrec.config.Config` for every
+    setting).  With `validation`, the test set is replaced by a
+    validation split carved from the training set (same ``test_ratio``),
+    for model selection.  `data` is ``read_data_ml100k()``'s result, to
+    reuse a loaded dataset.  The config's ``seed`` fixes the split, the
+    initialization, dropout and the shuffling, so the same seed gives the
+    same result on one machine.  `plot`, `progress` and `verbose` are
+    passed to `train_recsys_rating`.
 
     The dict holds ``test_rmse`` and ``train_loss`` of the last epoch,
-    ``model``, ``split``, ``seed``, ``epochs``, ``seconds`` (wall time of training and evaluation),
-    ``devices`` and the per-epoch ``history``.  With `return_net`, the
-    result is ``(dict, net, num_users, num_items)``, for saving the model.
+    ``model``, ``split``, ``seed``, ``epochs``, ``seconds`` (wall time of
+    training and evaluation), ``devices`` and the per-epoch ``history``.
+    With `return_net`, the result is ``(dict, net, num_users,
+    num_items)``, for saving the model.
     """
-    if model not in MODELS:
-        raise ValueError(f'model must be one of {MODELS}, got {model!r}')
-    num_epochs = num_epochs or DEFAULT_EPOCHS[model]
-    batch_size = batch_size or DEFAULT_BATCH_SIZE[model]
-    mx.random.seed(seed)  # initialization and dropout
-    onp.random.seed(seed)  # the loaders' shuffling
+    config = dataclasses.replace(config, **settings)
+    num_epochs = config.num_epochs or DEFAULT_EPOCHS[config.model]
+    batch_size = config.batch_size or DEFAULT_BATCH_SIZE[config.model]
+    mx.random.seed(config.seed)  # initialization and dropout
+    onp.random.seed(config.seed)  # the loaders' shuffling
     devices = devices or try_all_gpus()
     df, num_users, num_items = data or read_data_ml100k(data_dir)
     train_data, test_data = split_data_ml100k(
-        df, num_users, num_items, split_mode, test_ratio, seed,
-        data_dir=data_dir)
+        df, num_users, num_items, config.split_mode, config.test_ratio,
+        config.seed, data_dir=data_dir)
     if validation:
         train_data, test_data = split_data_ml100k(
-            train_data, num_users, num_items, 'random', test_ratio,
-            seed + VALIDATION_SEED_OFFSET)
-    if model == 'mf':
-        net, train_iter, test_iter, evaluate, kwargs = _mf_setup(
-            train_data, test_data, num_users, num_items, num_factors,
-            batch_size, clip, unseen_rating)
-    else:
-        net, train_iter, test_iter, evaluate, kwargs = _autorec_setup(
-            train_data, test_data, num_users, num_items, model,
-            tuple(hidden_layers), encoder_act, decoder_act, dropout,
-            batch_size, clip, unseen_rating)
+            train_data, num_users, num_items, 'random', config.test_ratio,
+            config.seed + VALIDATION_SEED_OFFSET)
+    setup = _mf_setup if config.model == 'mf' else _autorec_setup
+    train_iter, test_iter, evaluate, kwargs = setup(
+        config, batch_size, train_data, test_data, num_users, num_items)
+    net = build_net(config, num_users, num_items)
     net.initialize(ctx=devices, force_reinit=True, init=mx.init.Normal(0.01))
     loss = L2Loss()
-    optimizer_params = {'learning_rate': lr, 'wd': wd}
-    if lr_schedule == 'cosine':
+    optimizer_params = {'learning_rate': config.lr, 'wd': config.wd}
+    if config.lr_schedule == 'cosine':
         optimizer_params['lr_scheduler'] = mx.lr_scheduler.CosineScheduler(
-            max_update=num_epochs * len(train_iter), base_lr=lr,
-            final_lr=lr / 100)
-    elif lr_schedule is not None:
-        raise ValueError(f"lr_schedule must be None or 'cosine', got "
-                         f'{lr_schedule!r}')
+            max_update=num_epochs * len(train_iter), base_lr=config.lr,
+            final_lr=config.lr / 100)
     trainer = gluon.Trainer(net.collect_params(), 'adam', optimizer_params)
     start = time.perf_counter()
     history = train_recsys_rating(net, train_iter, test_iter, loss, trainer,
@@ -135,8 +129,8 @@ def train_and_evaluate(model='autorec', hidden_layers=(500,),
                                   **kwargs)
     result = {'test_rmse': history[-1]['test_rmse'],
               'train_loss': history[-1]['train_loss'],
-              'model': model, 'split': split_mode, 'seed': seed,
-              'epochs': num_epochs,
+              'model': config.model, 'split': config.split_mode,
+              'seed': config.seed, 'epochs': num_epochs,
               'seconds': time.perf_counter() - start,
               'devices': [str(d) for d in devices],
               'history': history}
@@ -147,14 +141,14 @@ def compare(configurations, seeds=(0, 1, 2), data=None):
     """Train every configuration with every seed (the exercises of
     D2L §16.4); return a DataFrame of test RMSEs.
 
-    `configurations` maps a label to keyword arguments of
-    `train_and_evaluate`.  Each row holds one configuration's test RMSE
-    per seed, and their ``mean`` and sample ``std``.
+    `configurations` maps a label to a `Config`.  Each row holds one
+    configuration's test RMSE per seed, and their ``mean`` and sample
+    ``std``.
     """
     rows = {}
-    for label, kwargs in configurations.items():
-        runs = [train_and_evaluate(seed=seed, data=data, plot=False,
-                                   verbose=False, **kwargs)
+    for label, config in configurations.items():
+        runs = [train_and_evaluate(config, seed=seed, data=data, plot=False,
+                                   verbose=False)
                 for seed in seeds]
         rmse = pd.Series([r['test_rmse'] for r in runs],
                          index=[f'seed {seed}' for seed in seeds])

@@ -7,9 +7,10 @@ reads without d2lrec or mxnet) holding:
 - one array per parameter, named as ``net.save_parameters`` names them
   (``encoder.0.weight``, ``decoder.bias``, ... or ``P.weight``, ...);
 - ``config``: a JSON string, ``{"format": "d2lrec-model", "version": 1,
-  "config": {...}}``, where ``config`` holds what `build_net` needs to
-  rebuild the net (see `CONFIG_KEYS`) and any other keys given (the
-  seed).
+  "config": {...}, "num_users": ..., "num_items": ...}``, where
+  ``config`` holds every setting of the run's `d2lrec.config.Config`;
+  with the sizes it is what `d2lrec.experiment.build_net` needs to
+  rebuild the net.
 
 The file is written to a temporary file beside it, flushed to disk and
 moved into place with one ``os.replace``, so a model file is always whole:
@@ -17,6 +18,7 @@ the old one or the new one.  `load_model` rebuilds the net from the
 configuration and checks that the parameters fit it, name by name and
 shape by shape.  Problems with a model file raise `ModelFileError`.
 """
+import dataclasses
 import io
 import json
 import numbers
@@ -26,11 +28,8 @@ import zipfile
 
 import numpy as onp
 
-from d2lrec.config import ACTIVATIONS, MODELS
+from d2lrec.config import Config
 
-#: The keys of a model's config; `save_model` keeps other keys as well.
-CONFIG_KEYS = ('model', 'hidden_layers', 'encoder_act', 'decoder_act',
-               'dropout', 'num_factors', 'num_users', 'num_items')
 MODEL_FORMAT, MODEL_VERSION = 'd2lrec-model', 1
 
 #: The name of the configuration in the file (parameter names have dots).
@@ -46,96 +45,40 @@ class ModelFileError(RuntimeError):
 
 # ---------------------------------------------------------- configuration
 
-def model_config(model, num_users, num_items, hidden_layers=(500,),
-                 encoder_act='sigmoid', decoder_act='identity',
-                 dropout=0.05, num_factors=30, **extra):
-    """Return a checked config for `save_model` (the defaults are D2L
-    §16.4's AutoRec and §16.3's 30 factors); `extra` keys (JSON values,
-    such as the seed) are kept."""
-    return check_config(dict(
-        extra, model=model, num_users=num_users, num_items=num_items,
-        hidden_layers=hidden_layers, encoder_act=encoder_act,
-        decoder_act=decoder_act, dropout=dropout, num_factors=num_factors))
-
-
-def check_config(config):
-    """Return a normalized copy of `config` (plain ints and floats,
-    ``hidden_layers`` a tuple); raise ValueError naming what is wrong."""
-    if not isinstance(config, dict):
-        raise ValueError(f'the config must be a dict, got '
-                         f'{type(config).__name__}')
-    missing = [key for key in CONFIG_KEYS if key not in config]
-    if missing:
-        raise ValueError(f'the config lacks {", ".join(missing)}')
-    config = dict(config)
-    if config['model'] not in MODELS:
-        raise ValueError(f'model must be one of {MODELS}, got '
-                         f'{config["model"]!r}')
-    for key in ('encoder_act', 'decoder_act'):
-        if config[key] not in ACTIVATIONS:
-            raise ValueError(f'{key} must be one of {ACTIVATIONS}, got '
-                             f'{config[key]!r}')
-    layers = config['hidden_layers']
-    if isinstance(layers, (str, bytes)) or not hasattr(layers, '__iter__'):
-        raise ValueError(f'hidden_layers must be a list of sizes, got '
-                         f'{layers!r}')
-    config['hidden_layers'] = tuple(_positive_int(size, 'hidden_layers')
-                                    for size in layers)
-    if not config['hidden_layers']:
-        raise ValueError('hidden_layers is empty')
-    for key in ('num_factors', 'num_users', 'num_items'):
-        config[key] = _positive_int(config[key], key)
-    dropout = config['dropout']
-    if (isinstance(dropout, bool) or not isinstance(dropout, numbers.Real)
-            or not 0 <= dropout < 1):
-        raise ValueError(f'dropout must be in [0, 1), got {dropout!r}')
-    config['dropout'] = float(dropout)
-    return config
-
-
-def _positive_int(value, key):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or value < 1):
-        raise ValueError(f'{key} must hold positive integers, got '
-                         f'{value!r}')
-    return int(value)
-
-
-def _config_text(config):
-    """The JSON string of `config` that a model file holds."""
-    try:
-        return json.dumps({'format': MODEL_FORMAT, 'version': MODEL_VERSION,
-                           'config': config}, sort_keys=True)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f'the config is not JSON-serializable: {e}') from e
+def _config_text(config, num_users, num_items):
+    """The JSON string of a model's `Config` and sizes in its file."""
+    return json.dumps({'format': MODEL_FORMAT, 'version': MODEL_VERSION,
+                       'config': dataclasses.asdict(config),
+                       'num_users': num_users, 'num_items': num_items},
+                      sort_keys=True)
 
 
 def _config_of(text):
-    """The checked config of a model file's JSON string `text`."""
+    """``(config, num_users, num_items)`` of a model file's JSON `text`;
+    raise ValueError saying what is wrong."""
     meta = json.loads(text)
     if not isinstance(meta, dict) or meta.get('format') != MODEL_FORMAT:
         raise ValueError(f'it is not a {MODEL_FORMAT} file')
     if meta.get('version') != MODEL_VERSION:
         raise ValueError(f'its version {meta.get("version")!r} is not '
                          f'{MODEL_VERSION}')
-    return check_config(meta.get('config'))
+    settings = meta.get('config')
+    if not isinstance(settings, dict):
+        raise ValueError(f'its config is not a dict: {settings!r}')
+    try:
+        config = Config(**settings)
+    except TypeError as e:  # a setting Config does not have
+        raise ValueError(f'its config does not fit d2lrec ({e})') from e
+    return config, _size(meta, 'num_users'), _size(meta, 'num_items')
 
 
-def build_net(config):
-    """Return the uninitialized net of a config (see `CONFIG_KEYS`):
-    a `DeepAutoRec` (D2L §16.4) with one output per user (``'autorec'``)
-    or per item (``'uautorec'``), or §16.3's `MF` (``'mf'``)."""
-    config = check_config(config)
-    if config['model'] == 'mf':
-        from d2lrec.mf import MF
-        return MF(config['num_factors'], config['num_users'],
-                  config['num_items'])
-    from d2lrec.autorec import DeepAutoRec
-    outputs = config['num_users' if config['model'] == 'autorec'
-                     else 'num_items']
-    return DeepAutoRec(config['hidden_layers'], outputs,
-                       config['encoder_act'], config['decoder_act'],
-                       config['dropout'])
+def _size(meta, key):
+    value = meta.get(key)
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or value < 1):
+        raise ValueError(f'{key} must be a positive integer, got '
+                         f'{value!r}')
+    return value
 
 
 # ------------------------------------------------------------- parameters
@@ -177,11 +120,12 @@ def _load_params(net, arrays, config, devices):
 
 # ---------------------------------------------------------------- files
 
-def save_model(net, config, path):
-    """Save `net` and its `config` to the one file `path`; return `path`.
+def save_model(net, config, num_users, num_items, path):
+    """Save `net`, its `Config` and sizes to the one file `path`; return
+    `path`.
 
     See the module's docstring for the format.  First checked (the
-    parameters must load into ``build_net(config)``), then written to a
+    parameters must load into ``build_net(config, ...)``), then written to a
     temporary file beside `path`, flushed to disk and moved into place
     with ``os.replace``: on any error, Ctrl-C included, nothing is left
     behind and a model already at `path` is unchanged.  A config that is
@@ -189,13 +133,14 @@ def save_model(net, config, path):
     full disk, a missing folder) raises `ModelFileError`.
     """
     import mxnet as mx
-    config = check_config(config)
+    from d2lrec.experiment import build_net
     arrays = _params(net)
     try:
-        _load_params(build_net(config), arrays, config, [mx.cpu()])
+        _load_params(build_net(config, num_users, num_items), arrays,
+                     config, [mx.cpu()])
     except ValueError as e:
         raise ValueError(f'the net does not fit its config: {e}') from e
-    arrays[CONFIG] = _config_text(config)
+    arrays[CONFIG] = _config_text(config, num_users, num_items)
     npz = io.BytesIO()  # in memory: a failed write cannot leave it open
     onp.savez(npz, **arrays)
     path = os.fspath(path)
@@ -247,26 +192,30 @@ def _write_problem(e, path):
 
 
 def load_model(path, devices=None):
-    """Return ``(net, config)`` saved by `save_model` at `path`.
+    """Return ``(net, config, num_users, num_items)`` saved by
+    `save_model` at `path`.
 
-    The net is rebuilt by `build_net` and its parameters loaded onto
+    The net is rebuilt by `d2lrec.experiment.build_net` and its
+    parameters loaded onto
     `devices` (default: `d2lrec.devices.try_all_gpus()`).  A missing,
     unreadable or corrupt file, a bad config, or parameters that do not
     fit it raise `ModelFileError`.
     """
     from d2lrec.devices import try_all_gpus
+    from d2lrec.experiment import build_net
     path = os.fspath(path)
-    config, arrays = _read(path)
-    net = build_net(config)
+    (config, num_users, num_items), arrays = _read(path)
+    net = build_net(config, num_users, num_items)
     try:
         _load_params(net, arrays, config, devices or try_all_gpus())
     except ValueError as e:
         raise _model_error(path, str(e)) from e
-    return net, config
+    return net, config, num_users, num_items
 
 
 def _read(path):
-    """``(config, arrays)`` of the model file at `path`."""
+    """``((config, num_users, num_items), arrays)`` of the model file at
+    `path`."""
     if not os.path.isfile(path):
         raise _model_error(path, 'the file does not exist')
     try:

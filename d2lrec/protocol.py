@@ -15,7 +15,7 @@ import numpy as onp
 from d2lrec.devices import split_batch
 from d2lrec.movielens import RATING_RANGE
 from d2lrec.mf import rmse_evaluator
-from d2lrec.models import evaluator
+from d2lrec.autorec import evaluator
 
 
 def adjust_predictions(pred, unseen, clip=False, unseen_rating=None):

@@ -9,8 +9,11 @@ split (``validation=True`` in `train_and_evaluate`), so the test set is
 never used to choose.  Its result is `d2lrec.config.TUNED`, the
 ``--preset tuned`` of the command line.
 """
+import dataclasses
+
 import pandas as pd
 
+from d2lrec.config import Config
 from d2lrec.experiment import train_and_evaluate
 
 #: The stages of the search and their options, in order.
@@ -29,29 +32,26 @@ SEARCH_SPACE = (
 )
 
 #: The chapter's settings, plus the protocol options of the tuned preset.
-START = {'hidden_layers': (500,), 'encoder_act': 'sigmoid',
-         'decoder_act': 'identity', 'dropout': 0.05, 'wd': 1e-5,
-         'num_epochs': 25, 'lr': 0.002, 'lr_schedule': None,
-         'clip': True, 'unseen_rating': 3}
+START = Config(num_epochs=25, clip=True, unseen_rating=3)
 
 
-def coordinate_search(space=SEARCH_SPACE, start=START, seed=0, data=None):
-    """Return ``(best, log)``: the best settings found and a DataFrame
+def coordinate_search(space=SEARCH_SPACE, start=START, data=None):
+    """Return ``(best, log)``: the best `Config` found and a DataFrame
     with one row per stage and option (its validation RMSE)."""
-    best, rmse_of, rows = dict(start), {}, []
+    best, rmse_of, rows = start, {}, []
     for stage, options in space:
         scores = []
         for option in options:
-            config = {**best, **option}
-            key = repr(sorted(config.items()))
-            if key not in rmse_of:  # the incumbent recurs in every stage
-                rmse_of[key] = train_and_evaluate(
-                    seed=seed, data=data, validation=True, plot=False,
-                    verbose=False, **config)['test_rmse']
-            scores.append(rmse_of[key])
+            config = dataclasses.replace(best, **option)
+            if config not in rmse_of:  # the incumbent recurs every stage
+                rmse_of[config] = train_and_evaluate(
+                    config, data=data, validation=True, plot=False,
+                    verbose=False)['test_rmse']
+            scores.append(rmse_of[config])
             rows.append({'stage': stage, 'option': _describe(option),
-                         'validation RMSE': rmse_of[key], 'chosen': False})
-        best.update(options[scores.index(min(scores))])
+                         'validation RMSE': rmse_of[config],
+                         'chosen': False})
+        best = dataclasses.replace(best, **options[scores.index(min(scores))])
         rows[-len(options) + scores.index(min(scores))]['chosen'] = True
     return best, pd.DataFrame(rows).set_index(['stage', 'option'])
 

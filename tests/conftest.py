@@ -30,7 +30,7 @@ import pytest
 # Not ``import d2lrec.download``: the package rebinds the name
 # ``d2lrec.download`` to the function `d2lrec.download.download`.
 import d2lrec.download as DOWNLOAD
-from d2lrec.modelfile import build_net, model_config
+from d2lrec.config import Config
 
 NUM_USERS, NUM_ITEMS, NUM_RATINGS = 30, 40, 400
 NAMES = ['user_id', 'item_id', 'rating', 'timestamp']
@@ -202,12 +202,14 @@ def ratings(synthetic_ml100k):
 def trained_like(model, num_users, num_items, scale=1.0, dropout=0.05):
     """Return ``(net, config)``: an initialized net of `model` on the CPU
     with weights large enough that its predictions span (and leave) the
-    rating range, and the config that `build_net` made it from."""
+    rating range, and the `Config` that `build_net` made it from."""
     import mxnet as mx
     from mxnet import np
-    config = model_config(model, num_users, num_items, hidden_layers=(4,),
-                          num_factors=3, dropout=dropout)
-    net = build_net(config)
+
+    from d2lrec.experiment import build_net
+    config = Config(model=model, hidden_layers=(4,), num_factors=3,
+                    dropout=dropout)
+    net = build_net(config, num_users, num_items)
     mx.random.seed(0)
     net.initialize(init=mx.init.Normal(scale), ctx=mx.cpu())
     if model == 'mf':

@@ -1,6 +1,7 @@
 """The command line and the protocols beyond the chapter, on synthetic
 data: presets, folds, clipping and unseen defaults against NumPy, the
 validation search, save/recommend, devices, divergence and Ctrl-C."""
+import dataclasses
 import json
 
 import mxnet as mx
@@ -13,8 +14,8 @@ from conftest import u_item_bytes
 
 import d2lrec.devices as devices_module
 from d2lrec import cli, experiment
-from d2lrec.config import TUNED
-from d2lrec.data import split_data_ml100k
+from d2lrec.config import TUNED, Config
+from d2lrec.data import read_data_ml100k, split_data_ml100k
 from d2lrec.download import DataError
 from d2lrec.protocol import adjust_predictions, autorec_evaluator
 from d2lrec.tune import coordinate_search
@@ -45,16 +46,18 @@ def run(capsys, argv):
 
 def test_preset_sets_defaults_and_explicit_options_win():
     _, args = cli.parse_args(['train', '--preset', 'tuned'])
-    assert (args.hidden_layers, args.epochs, args.decoder_act) == (
-        TUNED['hidden_layers'], TUNED['num_epochs'], TUNED['decoder_act'])
+    assert cli.config_of(args, args.split_mode) == TUNED  # every setting
+    assert (args.hidden_layers, args.num_epochs, args.decoder_act) == (
+        (1000,), 60, 'relu')
     assert (args.clip, args.unseen_rating, args.lr_schedule) == (
         True, 3, 'cosine')
-    for key, value in TUNED.items():  # every setting lands on an option
-        assert getattr(args, cli.PRESET_RENAMES.get(key, key)) == value
     _, args = cli.parse_args(['train', '--preset', 'tuned', '--epochs',
-                              '3', '--no-clip'])
-    assert (args.epochs, args.clip) == (3, False)
+                              '3', '--no-clip', '--hidden', '20'])
+    assert cli.config_of(args, 'u1') == dataclasses.replace(
+        TUNED, num_epochs=3, clip=False, hidden_layers=(20,),
+        split_mode='u1')
     _, args = cli.parse_args(['train'])
+    assert cli.config_of(args, args.split_mode) == Config()
     assert (args.clip, args.unseen_rating, args.lr_schedule) == (
         False, None, None)
 
@@ -133,18 +136,18 @@ def test_coordinate_search_keeps_the_best_option_of_each_stage(
         monkeypatch):
     calls = []
 
-    def fake(**kwargs):  # validation RMSE: best at hidden 8, wd 1e-4
-        calls.append(kwargs)
+    def fake(config, **kwargs):  # validation RMSE: best at 8, wd 1e-4
+        calls.append(config)
         assert kwargs['validation'] is True
-        rmse = abs(kwargs['hidden_layers'][0] - 8) + abs(kwargs['wd'] - 1e-4)
+        rmse = abs(config.hidden_layers[0] - 8) + abs(config.wd - 1e-4)
         return {'test_rmse': rmse}
 
     monkeypatch.setattr('d2lrec.tune.train_and_evaluate', fake)
     space = (('hidden', ({'hidden_layers': (4,)}, {'hidden_layers': (8,)})),
              ('wd', ({'wd': 1e-5}, {'wd': 1e-4})))
-    best, log = coordinate_search(space, {'hidden_layers': (4,),
-                                          'wd': 1e-5})
-    assert best == {'hidden_layers': (8,), 'wd': 1e-4}
+    best, log = coordinate_search(space, Config(hidden_layers=(4,),
+                                                wd=1e-5))
+    assert best == Config(hidden_layers=(8,), wd=1e-4)
     assert list(log['chosen']) == [False, True, False, True]
     assert len(calls) == 3  # the incumbent is not trained twice
 
@@ -230,7 +233,7 @@ def test_divergence_exits_1_with_the_cause(root, capsys, lr, figure,
 
 def test_ctrl_c_exits_130_and_saves_nothing(root, capsys, tmp_path,
                                             monkeypatch):
-    def interrupted(**kwargs):
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(experiment, 'train_and_evaluate', interrupted)
@@ -246,8 +249,8 @@ def test_ctrl_c_exits_130_and_saves_nothing(root, capsys, tmp_path,
 
 def test_compare_gives_mean_and_std(root):
     table = experiment.compare(
-        {'tiny': dict(hidden_layers=(4,), num_epochs=1, batch_size=8,
-                      data_dir=root[0])}, seeds=(0, 1))
+        {'tiny': Config(hidden_layers=(4,), num_epochs=1, batch_size=8)},
+        seeds=(0, 1), data=read_data_ml100k(root[0]))
     assert list(table.columns) == ['seed 0', 'seed 1', 'mean', 'std']
     row = table.loc['tiny']
     assert row['mean'] == pytest.approx((row['seed 0'] + row['seed 1']) / 2)

@@ -11,7 +11,7 @@ from d2lrec.autorec import DeepAutoRec
 from d2lrec.config import ACTIVATIONS
 from d2lrec.experiment import train_and_evaluate
 from d2lrec.mf import MF, RatingLoader, rmse_evaluator, split_and_load_ml100k
-from d2lrec.models import AutoRec
+from d2lrec.autorec import AutoRec
 
 NUMPY_ACT = {'sigmoid': lambda x: 1 / (1 + onp.exp(-x)), 'tanh': onp.tanh,
              'relu': lambda x: onp.maximum(x, 0), 'identity': lambda x: x}
@@ -150,7 +150,7 @@ def test_user_based_autorec_reconstructs_users(synthetic_ml100k, monkeypatch):
         return original(self, input)
 
     monkeypatch.setattr(DeepAutoRec, 'forward', recording_forward)
-    train_and_evaluate('uautorec', hidden_layers=(4,), num_epochs=1,
+    train_and_evaluate(model='uautorec', hidden_layers=(4,), num_epochs=1,
                        batch_size=8, data_dir=root, plot=False)
     num_users, num_items = df.user_id.nunique(), df.item_id.nunique()
     assert shapes[0] == (8, num_items)  # a batch of users' rows
@@ -159,4 +159,4 @@ def test_user_based_autorec_reconstructs_users(synthetic_ml100k, monkeypatch):
 
 def test_unknown_model_is_refused(synthetic_ml100k):
     with pytest.raises(ValueError, match='model must be one of'):
-        train_and_evaluate('svd', data_dir=synthetic_ml100k[0])
+        train_and_evaluate(model='svd', data_dir=synthetic_ml100k[0])

@@ -23,7 +23,7 @@ from d2lrec.data import read_data_ml100k
 from d2lrec.experiment import train_and_evaluate
 from d2lrec.loss import L2Loss
 from d2lrec.mf import MF, RatingLoader, rmse_evaluator
-from d2lrec.models import AutoRec, evaluator
+from d2lrec.autorec import AutoRec, evaluator
 from d2lrec.protocol import autorec_evaluator, mf_evaluator
 from d2lrec.train import train_recsys_rating
 

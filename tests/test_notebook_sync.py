@@ -1,4 +1,4 @@
-"""The chapter notebook's AutoRec and evaluator cells are d2lrec.models.
+"""The chapter notebook's AutoRec and evaluator cells are in d2lrec.autorec.
 
 d2l marks such cells ``#@save`` and copies them into its package; here the
 copy is checked instead, so a notebook edit that is not carried over to
@@ -10,7 +10,7 @@ import pathlib
 import nbformat
 import pytest
 
-from d2lrec import models
+from d2lrec import autorec
 
 NOTEBOOK = (pathlib.Path(__file__).parents[1] / 'notebooks'
             / '02-autorec.ipynb')
@@ -25,7 +25,7 @@ def code_cell_defining(name):
     return found[0]
 
 
-@pytest.mark.parametrize('obj', [models.AutoRec, models.evaluator],
+@pytest.mark.parametrize('obj', [autorec.AutoRec, autorec.evaluator],
                          ids=['AutoRec', 'evaluator'])
 def test_notebook_cell_matches_library(obj):
     assert (code_cell_defining(obj.__name__).strip()

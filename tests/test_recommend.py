@@ -12,8 +12,9 @@ from mxnet import autograd, np
 
 import d2lrec.recommend as R
 from conftest import trained_like
+from d2lrec.config import Config
 from d2lrec.data import load_data_ml100k, read_items_ml100k
-from d2lrec.modelfile import build_net, model_config
+from d2lrec.experiment import build_net
 
 CPU = [mx.cpu()]
 
@@ -90,8 +91,7 @@ def test_predict_ratings_rejects_wrong_inputs(ratings):
         R.predict_ratings(net, 'autorec', num_users - 1, num_items, data)
     with pytest.raises(ValueError, match='net fails on them'):
         R.predict_ratings(net, 'uautorec', num_users, num_items, data)
-    wide = build_net(model_config('autorec', num_users + 1, num_items,
-                                  hidden_layers=(4,)))
+    wide = build_net(Config(hidden_layers=(4,)), num_users + 1, num_items)
     wide.initialize(ctx=CPU)
     with pytest.raises(ValueError, match='predicts 31 ratings per row'):
         R.predict_ratings(wide, 'autorec', num_users, num_items, data)

@@ -1,6 +1,5 @@
 """Unit tests of the model, the evaluator, the devices, the training loop
 and the command line, on tiny inputs and the CPU (D2L §16.3/§16.4)."""
-import inspect
 import io
 import json
 import re
@@ -17,11 +16,11 @@ from mxnet.gluon.data import ArrayDataset, DataLoader
 from conftest import ratings_matrix
 
 from d2lrec import cli
-from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS
+from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, Config
 from d2lrec.experiment import train_and_evaluate
 from d2lrec.devices import try_all_gpus, try_gpu
 from d2lrec.loss import L2Loss
-from d2lrec.models import AutoRec, evaluator
+from d2lrec.autorec import AutoRec, evaluator
 from d2lrec.train import train_recsys_rating
 
 NUM_HIDDEN, NUM_USERS, NUM_ITEMS = 7, 6, 9
@@ -287,23 +286,22 @@ def test_cli_needs_a_command(capsys):
 
 def test_cli_defaults_are_the_chapters():
     args = cli.make_parser().parse_args(['train'])
-    defaults = inspect.signature(train_and_evaluate).parameters
-    for arg, param in [('model', 'model'), ('encoder_act', 'encoder_act'),
-                       ('decoder_act', 'decoder_act'),
-                       ('factors', 'num_factors'),
-                       ('epochs', 'num_epochs'), ('lr', 'lr'), ('wd', 'wd'),
-                       ('batch_size', 'batch_size'), ('dropout', 'dropout'),
-                       ('split', 'split_mode'), ('test_ratio', 'test_ratio'),
-                       ('seed', 'seed'), ('data_dir', 'data_dir')]:
-        assert getattr(args, arg) == defaults[param].default, arg
-    assert (args.hidden,) == defaults['hidden_layers'].default
-    assert args.hidden_layers is None
+    assert cli.config_of(args, args.split_mode) == Config()
+    config = Config()
+    assert (config.model, config.hidden_layers, config.encoder_act,
+            config.decoder_act, config.num_factors) == (
+        'autorec', (500,), 'sigmoid', 'identity', 30)
+    assert (config.lr, config.wd, config.dropout, config.lr_schedule) == (
+        0.002, 1e-5, 0.05, None)
+    assert (config.split_mode, config.test_ratio, config.seed) == (
+        'random', 0.1, 0)
+    assert (config.clip, config.unseen_rating) == (False, None)
     # None means the model's default: the chapter's for AutoRec.
+    assert (config.num_epochs, config.batch_size) == (None, None)
     assert (DEFAULT_EPOCHS['autorec'], DEFAULT_BATCH_SIZE['autorec']) == (
         25, 256)
-    assert (args.hidden, args.lr, args.wd, args.dropout) == (
-        500, 0.002, 1e-5, 0.05)
-    assert args.json is False
+    assert (args.hidden, args.data_dir, args.json) == (None, None, False)
+    assert train_and_evaluate.__defaults__[0] == Config()
 
 
 def test_cli_accepts_edge_values():
@@ -311,7 +309,7 @@ def test_cli_accepts_edge_values():
         ['train', '--dropout', '0', '--wd', '0', '--test-ratio', '0.5',
          '--split', 'seq-aware', '--seed', '-3'])
     assert (args.dropout, args.wd, args.test_ratio) == (0, 0, 0.5)
-    assert (args.split, args.seed) == ('seq-aware', -3)
+    assert (args.split_mode, args.seed) == ('seq-aware', -3)
 
 
 def run_cli(capsys, argv):
