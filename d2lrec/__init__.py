@@ -29,26 +29,28 @@ except StackError as e:
     raise
 alias_numpy_bool()
 
-_HOMES = {
-    'AutoRec': 'autorec', 'evaluator': 'autorec',
-    'DeepAutoRec': 'autorec', 'MF': 'mf',
-    'split_and_load_ml100k': 'mf',
-    'DATA_HUB': 'download', 'DataError': 'download',
-    'download_extract_ml100k': 'download', 'get_data_dir': 'download',
-    'L2Loss': 'loss', 'LivePlot': 'plot',
-    'load_data_ml100k': 'data', 'read_data_ml100k': 'data',
-    'read_items_ml100k': 'data', 'split_data_ml100k': 'data',
-    'train_and_evaluate': 'experiment', 'compare': 'experiment',
-    'coordinate_search': 'tune',
-    'Config': 'config', 'TUNED': 'config', 'use_all_cores': 'config',
-    'build_net': 'experiment',
-    'recommend': 'recommend', 'top_rated': 'recommend',
-    'predict_ratings': 'recommend',
-    'save_model': 'modelfile', 'load_model': 'modelfile',
-    'train_recsys_rating': 'train', 'DivergenceError': 'train',
-    'try_all_gpus': 'devices', 'try_gpu': 'devices',
-    'choose_devices': 'devices', 'StackError': '_compat',
+#: Where each public name lives, in the book's order: §16.2's data,
+#: §16.3's MF and training loop, §16.4's AutoRec, then beyond the chapter.
+_MODULES = {
+    'download': ('DATA_HUB', 'DataError', 'download_extract_ml100k',
+                 'get_data_dir'),
+    'data': ('read_data_ml100k', 'read_items_ml100k', 'split_data_ml100k',
+             'load_data_ml100k'),
+    'mf': ('MF', 'split_and_load_ml100k'),
+    'train': ('train_recsys_rating', 'DivergenceError'),
+    'devices': ('try_gpu', 'try_all_gpus', 'choose_devices'),
+    'loss': ('L2Loss',),
+    'plot': ('LivePlot',),
+    'autorec': ('AutoRec', 'evaluator', 'DeepAutoRec'),
+    'config': ('Config', 'TUNED', 'use_all_cores'),
+    'experiment': ('train_and_evaluate', 'compare', 'build_net'),
+    'tune': ('coordinate_search',),
+    'recommend': ('predict_ratings', 'recommend', 'top_rated'),
+    'modelfile': ('save_model', 'load_model'),
+    '_compat': ('StackError',),
 }
+_HOMES = {name: module for module, names in _MODULES.items()
+          for name in names}
 
 __all__ = sorted(_HOMES)
 
