@@ -21,10 +21,10 @@ VENV126 ?= .venv-numpy126
 
 ifeq ($(PY),3.11)
 CHAPTER_VENV := $(VENV)
-TESTS := test-main test-numpy126 test-colab
+TESTS := test-main test-numpy126 test-isa test-colab
 else
 CHAPTER_VENV := $(VENV126)
-TESTS := test-numpy126 test-colab
+TESTS := test-numpy126 test-isa test-colab
 endif
 
 # The current-Colab test needs a Python 3.12 (Colab's), from the PATH or
@@ -34,8 +34,8 @@ PYENV_312 := $(wildcard $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)/ver
 COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p))))
 endif
 
-.PHONY: chapter test test-main test-numpy126 test-colab benchmark \
-	check-python
+.PHONY: chapter test test-main test-numpy126 test-isa test-colab \
+	benchmark check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -76,6 +76,18 @@ test-main: $(VENV)/.installed-$(PY)
 TESTS126 ?=
 test-numpy126: $(VENV126)/.installed-$(PY)
 	$(VENV126)/bin/python -m pytest --nbval --nbval-current-env $(TESTS126)
+
+# Another CPU, emulated: mxnet's oneDNN limited to ISA (AVX2, as on CPUs
+# without AVX-512; SSE41 for older ones) and OpenBLAS to OPENBLAS_CORE's
+# kernels (Haswell: AVX2; Nehalem: SSE4).  The notebooks must pass against
+# the same committed outputs, within their NBVAL_TOLERANCE
+# (notebooks/conftest.py).
+ISA ?= AVX2
+OPENBLAS_CORE ?= Haswell
+test-isa: $(CHAPTER_VENV)/.installed-$(PY)
+	DNNL_MAX_CPU_ISA=$(ISA) OPENBLAS_CORETYPE=$(OPENBLAS_CORE) \
+		$(CHAPTER_VENV)/bin/python -m pytest --nbval --nbval-current-env \
+		notebooks
 
 # Today's Colab, simulated: tests/test_colab_runtime.py (see its header).
 test-colab: $(CHAPTER_VENV)/.installed-$(PY)

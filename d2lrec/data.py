@@ -5,6 +5,8 @@ split takes a `seed`, ``u.data`` is parsed by pandas' C engine and
 checked (`d2lrec.movielens`), and the interaction matrix is filled in one
 vectorized assignment instead of one element at a time (the book's loop
 takes ~8 s).  `read_items_ml100k` adds the movies' titles from ``u.item``.
+`ArrayLoader` batches NumPy arrays as Gluon's DataLoader does, without
+fetching them row by row.
 """
 import os
 
@@ -145,3 +147,44 @@ def load_data_ml100k(data, num_users, num_items, feedback='explicit'):
         raise ValueError(f"feedback must be 'explicit' or 'implicit', got "
                          f'{feedback!r}')
     return users, items, scores, inter
+
+
+class ArrayLoader:
+    """Batches of the rows of NumPy `arrays`, each batch a list of
+    ``mxnet.np`` arrays, one per array (cf. Gluon's ``DataLoader``).
+
+    The batches are those of ``DataLoader`` on the same data, which
+    fetches rows one at a time: with `shuffle` the order comes from
+    NumPy's global generator, drawn as the DataLoader draws it; with
+    ``last_batch='rollover'`` the rows left over from an epoch start the
+    next one, with ``'keep'`` the last batch may be smaller.
+    """
+
+    def __init__(self, arrays, batch_size, shuffle=False, last_batch='keep'):
+        if last_batch not in ('keep', 'rollover'):
+            raise ValueError(f"last_batch must be 'keep' or 'rollover', got "
+                             f'{last_batch!r}')
+        self.arrays = tuple(np.asarray(a) for a in arrays)
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.last_batch = last_batch
+        self._leftover = np.zeros(0, dtype=np.int64)
+
+    def __iter__(self):
+        n = len(self.arrays[0])
+        order = np.random.permutation(n) if self.shuffle else np.arange(n)
+        if self.last_batch == 'rollover':
+            order = np.concatenate([self._leftover, order])
+            end = len(order) - len(order) % self.batch_size
+            self._leftover = order[end:]
+            order = order[:end]
+        for start in range(0, len(order), self.batch_size):
+            index = order[start:start + self.batch_size]
+            yield [mx.np.array(a[index], dtype=a.dtype) for a in self.arrays]
+
+    def __len__(self):
+        """The number of batches in the next epoch, as the DataLoader
+        counts them."""
+        n = len(self.arrays[0])
+        if self.last_batch == 'rollover':
+            return (len(self._leftover) + n) // self.batch_size
+        return -(-n // self.batch_size)

@@ -18,7 +18,8 @@ from mxnet import gluon
 
 from d2lrec.autorec import DeepAutoRec
 from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, Config
-from d2lrec.data import load_data_ml100k, read_data_ml100k, split_data_ml100k
+from d2lrec.data import (ArrayLoader, load_data_ml100k, read_data_ml100k,
+                         split_data_ml100k)
 from d2lrec.devices import try_all_gpus
 from d2lrec.loss import L2Loss
 from d2lrec.mf import MF, rating_loaders
@@ -27,6 +28,9 @@ from d2lrec.train import train_recsys_rating
 
 #: Added to the seed for the validation split carved from the training set.
 VALIDATION_SEED_OFFSET = 10_000
+
+#: Rows per forward pass when evaluating AutoRec: the chapter's test_iter.
+EVAL_BATCH_SIZE = 1024
 
 
 def _autorec_setup(config, batch_size, train_data, test_data, num_users,
@@ -42,13 +46,13 @@ def _autorec_setup(config, batch_size, train_data, test_data, num_users,
         raise ValueError(f'batch size {batch_size} is larger than the '
                          f'{num_rows} rows of the matrix, so no batch '
                          f'would be full')
-    # DataLoader fetches rows one by one: from a NumPy copy that is cheap.
+    # The chapter's DataLoaders, batch for batch: training batches in the
+    # same shuffled order, and the evaluator's batches of 1024 rows.
     rows = onp.ascontiguousarray(train_inter_mat.asnumpy())
-    train_iter = gluon.data.DataLoader(rows, shuffle=True,
-                                       last_batch='rollover',
-                                       batch_size=batch_size)
-    test_iter = gluon.data.DataLoader(rows, shuffle=False, last_batch='keep',
-                                      batch_size=1024)
+    train_iter = ArrayLoader((rows,), batch_size, shuffle=True,
+                             last_batch='rollover')
+    test_iter = [mx.np.array(rows[start:start + EVAL_BATCH_SIZE])
+                 for start in range(0, num_rows, EVAL_BATCH_SIZE)]
     evaluate = autorec_evaluator(rows, config.clip, config.unseen_rating)
     return train_iter, test_iter, evaluate, {'inter_mat': test_inter_mat}
 
@@ -76,8 +80,8 @@ def build_net(config, num_users, num_items):
 
 def train_and_evaluate(config=Config(), validation=False, data=None,
                        data_dir=None, devices=None, plot=None,
-                       progress=None, verbose=True, return_net=False,
-                       **settings):
+                       progress=None, verbose=True, every_epoch=True,
+                       return_net=False, **settings):
     """Train and evaluate one `Config` (D2L §16.4); return a dict.
 
     `settings` replace the config's, so that ``train_and_evaluate(seed=1)``
@@ -87,8 +91,9 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     for model selection.  `data` is ``read_data_ml100k()``'s result, to
     reuse a loaded dataset.  The config's ``seed`` fixes the split, the
     initialization, dropout and the shuffling, so the same seed gives the
-    same result on one machine.  `plot`, `progress` and `verbose` are
-    passed to `train_recsys_rating`.
+    same result on one machine.  `plot`, `progress`, `verbose` and
+    `every_epoch` (False: evaluate only after the last epoch) are passed
+    to `train_recsys_rating`.
 
     The dict holds ``test_rmse`` and ``train_loss`` of the last epoch,
     ``model``, ``split``, ``seed``, ``epochs``, ``seconds`` (wall time of
@@ -126,7 +131,7 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     history = train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                                   num_epochs, devices, evaluate, plot=plot,
                                   progress=progress, verbose=verbose,
-                                  **kwargs)
+                                  every_epoch=every_epoch, **kwargs)
     result = {'test_rmse': history[-1]['test_rmse'],
               'train_loss': history[-1]['train_loss'],
               'model': config.model, 'split': config.split_mode,
@@ -148,7 +153,7 @@ def compare(configurations, seeds=(0, 1, 2), data=None):
     rows = {}
     for label, config in configurations.items():
         runs = [train_and_evaluate(config, seed=seed, data=data, plot=False,
-                                   verbose=False)
+                                   verbose=False, every_epoch=False)
                 for seed in seeds]
         rmse = pd.Series([r['test_rmse'] for r in runs],
                          index=[f'seed {seed}' for seed in seeds])

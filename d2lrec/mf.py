@@ -4,8 +4,8 @@
 test ratings: the book's evaluator averages the running RMSE over
 batches, which is not the RMSE of the test set.  `split_and_load_ml100k`
 keeps the book's name and return values, but its loaders are
-`RatingLoader`s: Gluon's DataLoader fetches the 90,000 training ratings
-one at a time, every epoch.
+`d2lrec.data.ArrayLoader`s: Gluon's DataLoader fetches the 90,000 training
+ratings one at a time, every epoch.
 """
 import math
 
@@ -13,7 +13,8 @@ import numpy as onp
 from mxnet import np
 from mxnet.gluon import nn
 
-from d2lrec.data import load_data_ml100k, read_data_ml100k, split_data_ml100k
+from d2lrec.data import (ArrayLoader, load_data_ml100k, read_data_ml100k,
+                         split_data_ml100k)
 from d2lrec.devices import split_batch
 
 
@@ -34,51 +35,21 @@ class MF(nn.Block):
         return outputs.flatten()
 
 
-def rmse_evaluator(net, test_iter, devices):
+def rmse_evaluator(net, test_iter, devices, adjust=None):
     """Return the RMSE of `net` over every rating in `test_iter`
-    (D2L §16.3)."""
+    (D2L §16.3).  `adjust`, the options of `d2lrec.protocol`, maps NumPy
+    ``(predictions, users, items)`` to adjusted float64 predictions."""
     squared_error, count = 0., 0
     for batch in test_iter:
         for u, i, r in split_batch(batch, devices):
-            squared_error += float(np.square(net(u, i) - r).sum())
+            pred = net(u, i)
+            if adjust is None:
+                squared_error += float(np.square(pred - r).sum())
+            else:
+                pred = adjust(pred.asnumpy(), u.asnumpy(), i.asnumpy())
+                squared_error += float(((r.asnumpy() - pred) ** 2).sum())
             count += r.shape[0]
     return math.sqrt(squared_error / count)
-
-
-class RatingLoader:
-    """Batches of ``[users, items, ratings]`` (cf. Gluon's DataLoader).
-
-    Shuffles with NumPy's global generator, as the DataLoader does; with
-    ``last_batch='rollover'`` the samples left over from an epoch start
-    the next one, with ``'keep'`` the last batch may be smaller.
-    """
-
-    def __init__(self, users, items, scores, batch_size, shuffle=False,
-                 last_batch='keep'):
-        if last_batch not in ('keep', 'rollover'):
-            raise ValueError(f"last_batch must be 'keep' or 'rollover', got "
-                             f'{last_batch!r}')
-        self.arrays = (onp.asarray(users, dtype=onp.int32),
-                       onp.asarray(items, dtype=onp.int32),
-                       onp.asarray(scores, dtype=onp.float32))
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.last_batch = last_batch
-        self._leftover = onp.zeros(0, dtype=onp.int64)
-
-    def __iter__(self):
-        n = len(self.arrays[0])
-        order = onp.random.permutation(n) if self.shuffle else onp.arange(n)
-        if self.last_batch == 'rollover':
-            order = onp.concatenate([self._leftover, order])
-            end = len(order) - len(order) % self.batch_size
-            self._leftover = order[end:]
-            order = order[:end]
-        for start in range(0, len(order), self.batch_size):
-            index = order[start:start + self.batch_size]
-            yield [np.array(a[index], dtype=a.dtype) for a in self.arrays]
-
-    def __len__(self):
-        return math.ceil(len(self.arrays[0]) / self.batch_size)
 
 
 def split_and_load_ml100k(split_mode='seq-aware', feedback='explicit',
@@ -97,14 +68,17 @@ def split_and_load_ml100k(split_mode='seq-aware', feedback='explicit',
 
 def rating_loaders(train_data, test_data, num_users, num_items, batch_size,
                    feedback='explicit'):
-    """Return ``(train_iter, test_iter)``, `RatingLoader`s of the rating
-    triples of two splits (D2L §16.2): the training one shuffled, its
-    last partial batch rolled over into the next epoch."""
+    """Return ``(train_iter, test_iter)``, `ArrayLoader`s of the rating
+    triples ``[users, items, ratings]`` (int32, int32, float32) of two
+    splits (D2L §16.2): the training one shuffled, its last partial batch
+    rolled over into the next epoch."""
     loaders = []
     for frame, training in ((train_data, True), (test_data, False)):
         users, items, scores, _ = load_data_ml100k(frame, num_users,
                                                    num_items, feedback)
-        loaders.append(RatingLoader(
-            users, items, scores, batch_size, shuffle=training,
-            last_batch='rollover' if training else 'keep'))
+        loaders.append(ArrayLoader(
+            (onp.asarray(users, dtype=onp.int32),
+             onp.asarray(items, dtype=onp.int32),
+             onp.asarray(scores, dtype=onp.float32)), batch_size,
+            shuffle=training, last_batch='rollover' if training else 'keep'))
     return tuple(loaders)

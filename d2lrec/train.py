@@ -78,7 +78,8 @@ def _split_evenly(values, devices):
 
 def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         num_epochs, devices=None, evaluator=None, plot=None,
-                        progress=None, verbose=True, **kwargs):
+                        progress=None, verbose=True, every_epoch=True,
+                        **kwargs):
     """Train `net` for rating prediction and return the per-epoch history
     (D2L §16.3, used by §16.4).
 
@@ -87,7 +88,9 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     array of a batch is the label, the others the inputs (a single array is
     both, as in AutoRec).  After each epoch `evaluator` gives the test RMSE:
     ``evaluator(net, test_iter, inter_mat, devices)`` when ``inter_mat=`` is
-    passed (AutoRec), else ``evaluator(net, test_iter, devices)``.
+    passed (AutoRec), else ``evaluator(net, test_iter, devices)``.  With
+    `every_epoch` False only the last epoch is evaluated (a sweep uses
+    nothing else); the other epochs' ``test_rmse`` is then None.
 
     `plot` draws a live curve (default: only inside Jupyter); `progress`, a
     file such as ``sys.stderr``, gets one line per epoch; `verbose` prints
@@ -126,11 +129,13 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
             raise ValueError('train_iter yielded no batch in epoch '
                              f'{epoch + 1}: is the batch size larger than '
                              'the training set?')
-        if 'inter_mat' in kwargs:  # AutoRec scores against a matrix
-            test_rmse = evaluator(net, test_iter, kwargs['inter_mat'],
-                                  devices)
-        else:
-            test_rmse = evaluator(net, test_iter, devices)
+        test_rmse = None  # evaluating draws no random numbers: skipping
+        if every_epoch or epoch + 1 == num_epochs:  # it changes no training
+            if 'inter_mat' in kwargs:  # AutoRec scores against a matrix
+                test_rmse = evaluator(net, test_iter, kwargs['inter_mat'],
+                                      devices)
+            else:
+                test_rmse = evaluator(net, test_iter, devices)
         _check_diverged(epoch + 1, num_epochs, loss_sum / num_examples,
                         test_rmse, trainer)
         history.append({'epoch': epoch + 1,
@@ -140,10 +145,11 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
         if animator:
             animator.add(epoch + 1, (loss_sum / num_examples, test_rmse))
         if progress:
+            rmse = '-' if test_rmse is None else f'{test_rmse:.4f}'
             print(f'epoch {epoch + 1}/{num_epochs}: train loss '
-                  f'{loss_sum / num_examples:.4f}, test RMSE '
-                  f'{test_rmse:.4f}, {num_examples / seconds:.1f} '
-                  f'examples/sec', file=progress, flush=True)
+                  f'{loss_sum / num_examples:.4f}, test RMSE {rmse}, '
+                  f'{num_examples / seconds:.1f} examples/sec',
+                  file=progress, flush=True)
     last = history[-1]
     examples_per_sec = (sum(h['examples'] for h in history)
                         / sum(h['seconds'] for h in history))

@@ -46,7 +46,7 @@ def coordinate_search(space=SEARCH_SPACE, start=START, data=None):
             if config not in rmse_of:  # the incumbent recurs every stage
                 rmse_of[config] = train_and_evaluate(
                     config, data=data, validation=True, plot=False,
-                    verbose=False)['test_rmse']
+                    verbose=False, every_epoch=False)['test_rmse']
             scores.append(rmse_of[config])
             rows.append({'stage': stage, 'option': _describe(option),
                          'validation RMSE': rmse_of[config],

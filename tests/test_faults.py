@@ -24,8 +24,8 @@ from conftest import (NUM_ITEMS, NUM_RATINGS, NUM_USERS, ZipServer,
 
 import d2lrec.download as DL
 import d2lrec.movielens as ML
-from d2lrec.data import read_data_ml100k
 from d2lrec.autorec import AutoRec, evaluator
+from d2lrec.data import read_data_ml100k
 from d2lrec.train import (DivergenceError, _check_diverged,
                           train_recsys_rating)
 

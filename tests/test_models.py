@@ -7,11 +7,11 @@ from mxnet import autograd, gluon, np
 
 from conftest import ratings_matrix
 
-from d2lrec.autorec import DeepAutoRec
+from d2lrec.autorec import AutoRec, DeepAutoRec
 from d2lrec.config import ACTIVATIONS
+from d2lrec.data import ArrayLoader
 from d2lrec.experiment import train_and_evaluate
-from d2lrec.mf import MF, RatingLoader, rmse_evaluator, split_and_load_ml100k
-from d2lrec.autorec import AutoRec
+from d2lrec.mf import MF, rmse_evaluator, split_and_load_ml100k
 
 NUMPY_ACT = {'sigmoid': lambda x: 1 / (1 + onp.exp(-x)), 'tanh': onp.tanh,
              'relu': lambda x: onp.maximum(x, 0), 'identity': lambda x: x}
@@ -89,17 +89,17 @@ def test_mf_matches_numpy_and_rmse():
     assert pred.shape == (4,)
     onp.testing.assert_allclose(pred.asnumpy(), expected, rtol=1e-5)
     scores = onp.array([5, 1, 3, 4], dtype='float32')
-    test_iter = RatingLoader(users, items, scores, batch_size=3)
+    test_iter = ArrayLoader((users, items, scores), batch_size=3)
     rmse = rmse_evaluator(net, test_iter, [mx.cpu()])
     assert rmse == pytest.approx(
         onp.sqrt(onp.mean((expected - scores) ** 2)), rel=1e-5)
 
 
-def test_rating_loader_rollover_and_keep():
+def test_array_loader_rollover_and_keep():
     users = onp.arange(10)
     onp.random.seed(0)
-    loader = RatingLoader(users, users, users, batch_size=4, shuffle=True,
-                          last_batch='rollover')
+    loader = ArrayLoader((users, users, users), batch_size=4, shuffle=True,
+                         last_batch='rollover')
     first = [b[0].asnumpy() for b in loader]
     second = [b[0].asnumpy() for b in loader]
     assert [len(b) for b in first] == [4, 4]  # 2 left over
@@ -107,11 +107,36 @@ def test_rating_loader_rollover_and_keep():
     seen = onp.concatenate(first + second)
     assert sorted(seen) == sorted(list(range(10)) * 2)
     assert len(set(seen[:8])) == 8
-    keep = RatingLoader(users, users, users, batch_size=4)
+    keep = ArrayLoader((users, users, users.astype('float32')), batch_size=4)
     batches = list(keep)
     assert [len(b[0]) for b in batches] == [4, 4, 2] and len(keep) == 3
     assert batches[0][2].dtype == onp.float32
     onp.testing.assert_array_equal(batches[2][1].asnumpy(), [8, 9])
+
+
+@pytest.mark.parametrize('last_batch', ['rollover', 'keep'])
+def test_array_loader_gives_the_dataloaders_batches(last_batch):
+    """Training on either is the same: same batches, same random draws."""
+    rows = ratings_matrix(onp.random.RandomState(0), (23, 5))
+    batches = {}
+    for name, loader in (
+            ('gluon', gluon.data.DataLoader(rows, batch_size=4, shuffle=True,
+                                            last_batch=last_batch)),
+            ('d2lrec', ArrayLoader((rows,), batch_size=4, shuffle=True,
+                                   last_batch=last_batch))):
+        onp.random.seed(3)
+        batches[name] = [(len(loader), [b[0] if isinstance(b, list) else b
+                                        for b in loader])
+                         for _ in range(3)]  # epochs
+        batches[name].append(onp.random.uniform())  # the generator's state
+    gluon_batches, d2lrec_batches = batches['gluon'], batches['d2lrec']
+    assert gluon_batches[-1] == d2lrec_batches[-1]
+    for (length, ours), (their_length, theirs) in zip(d2lrec_batches[:-1],
+                                                      gluon_batches[:-1]):
+        assert length == their_length and len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert a.dtype == b.dtype == onp.float32
+            onp.testing.assert_array_equal(a.asnumpy(), b.asnumpy())
 
 
 def test_split_and_load_gives_triples(synthetic_ml100k):

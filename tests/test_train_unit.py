@@ -16,11 +16,11 @@ from mxnet.gluon.data import ArrayDataset, DataLoader
 from conftest import ratings_matrix
 
 from d2lrec import cli
-from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, Config
-from d2lrec.experiment import train_and_evaluate
-from d2lrec.devices import try_all_gpus, try_gpu
-from d2lrec.loss import L2Loss
 from d2lrec.autorec import AutoRec, evaluator
+from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, Config
+from d2lrec.devices import try_all_gpus, try_gpu
+from d2lrec.experiment import train_and_evaluate
+from d2lrec.loss import L2Loss
 from d2lrec.train import train_recsys_rating
 
 NUM_HIDDEN, NUM_USERS, NUM_ITEMS = 7, 6, 9
