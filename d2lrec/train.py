@@ -8,7 +8,7 @@ examples, evaluates ``try_all_gpus()`` at import time, and plots SVG.
 import math
 import time
 
-from mxnet import autograd, gluon
+from mxnet import autograd, gluon, np
 
 from d2lrec.devices import try_all_gpus
 from d2lrec.movielens import RATING_RANGE
@@ -109,7 +109,7 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         legend=['train loss', 'test RMSE']) if plot else None
     history = []
     for epoch in range(num_epochs):
-        loss_sum, num_examples = 0., 0
+        loss_sum, num_examples = np.zeros((), dtype='float64'), 0
         start = time.perf_counter()
         for values in train_iter:
             values = values if isinstance(values, list) else [values]
@@ -122,8 +122,11 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
             for l in ls:
                 l.backward()
             trainer.step(values[0].shape[0])
-            loss_sum += sum(float(l.sum()) for l in ls)
+            loss_sum = loss_sum + sum(  # on the device: no wait each batch
+                l.sum().astype('float64').as_in_ctx(loss_sum.ctx)
+                for l in ls)
             num_examples += values[0].shape[0]
+        loss_sum = float(loss_sum)  # waits for the epoch's last batch
         seconds = time.perf_counter() - start
         if not num_examples:
             raise ValueError('train_iter yielded no batch in epoch '

@@ -14,7 +14,7 @@ import dataclasses
 import pandas as pd
 
 from d2lrec.config import Config
-from d2lrec.experiment import train_and_evaluate
+from d2lrec.experiment import train_many
 
 #: The stages of the search and their options, in order.
 SEARCH_SPACE = (
@@ -35,24 +35,22 @@ SEARCH_SPACE = (
 START = Config(num_epochs=25, clip=True, unseen_rating=3)
 
 
-def coordinate_search(space=SEARCH_SPACE, start=START, data=None):
+def coordinate_search(space=SEARCH_SPACE, start=START, data=None,
+                      workers=None):
     """Return ``(best, log)``: the best `Config` found and a DataFrame
-    with one row per stage and option (its validation RMSE)."""
+    with one row per stage and option (its validation RMSE).  Each
+    stage's options are trained together by `train_many` (`workers`
+    processes), each once."""
     best, rmse_of, rows = start, {}, []
     for stage, options in space:
-        scores = []
-        for option in options:
-            config = dataclasses.replace(best, **option)
-            if config not in rmse_of:  # the incumbent recurs every stage
-                rmse_of[config] = train_and_evaluate(
-                    config, data=data, validation=True, plot=False,
-                    verbose=False, every_epoch=False)['test_rmse']
-            scores.append(rmse_of[config])
+        configs = [dataclasses.replace(best, **option) for option in options]
+        scores = train_many(configs, data, validation=True, workers=workers,
+                            rmse_of=rmse_of)  # the incumbent: trained once
+        chosen = scores.index(min(scores))
+        for i, (option, score) in enumerate(zip(options, scores)):
             rows.append({'stage': stage, 'option': _describe(option),
-                         'validation RMSE': rmse_of[config],
-                         'chosen': False})
-        best = dataclasses.replace(best, **options[scores.index(min(scores))])
-        rows[-len(options) + scores.index(min(scores))]['chosen'] = True
+                         'validation RMSE': score, 'chosen': i == chosen})
+        best = configs[chosen]
     return best, pd.DataFrame(rows).set_index(['stage', 'option'])
 
 

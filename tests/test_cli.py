@@ -136,17 +136,16 @@ def test_coordinate_search_keeps_the_best_option_of_each_stage(
         monkeypatch):
     calls = []
 
-    def fake(config, **kwargs):  # validation RMSE: best at 8, wd 1e-4
+    def fake(config, data, validation):  # best at 8, wd 1e-4
         calls.append(config)
-        assert kwargs['validation'] is True
-        rmse = abs(config.hidden_layers[0] - 8) + abs(config.wd - 1e-4)
-        return {'test_rmse': rmse}
+        assert validation is True
+        return abs(config.hidden_layers[0] - 8) + abs(config.wd - 1e-4)
 
-    monkeypatch.setattr('d2lrec.tune.train_and_evaluate', fake)
+    monkeypatch.setattr('d2lrec.experiment._test_rmse', fake)
     space = (('hidden', ({'hidden_layers': (4,)}, {'hidden_layers': (8,)})),
              ('wd', ({'wd': 1e-5}, {'wd': 1e-4})))
     best, log = coordinate_search(space, Config(hidden_layers=(4,),
-                                                wd=1e-5))
+                                                wd=1e-5), workers=1)
     assert best == Config(hidden_layers=(8,), wd=1e-4)
     assert list(log['chosen']) == [False, True, False, True]
     assert len(calls) == 3  # the incumbent is not trained twice
