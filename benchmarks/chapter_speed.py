@@ -24,7 +24,7 @@ HERE = pathlib.Path(__file__).parent
 def d2lrec_path(seed=0):
     """Run the chapter as ``python -m d2lrec train`` does; return
     (test RMSE, seconds)."""
-    from d2lrec.config import use_all_cores
+    from d2lrec.threads import use_all_cores
     use_all_cores()
     from mxnet import npx
 

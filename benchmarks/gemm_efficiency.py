@@ -20,7 +20,7 @@ benchmark, not a test: read the numbers, don't assert on them.
 """
 import time
 
-from d2lrec.config import use_all_cores
+from d2lrec.threads import use_all_cores
 
 use_all_cores()  # as python -m d2lrec does, before mxnet loads
 

@@ -1,8 +1,9 @@
 """d2lrec: a runnable companion to D2L §16.4, AutoRec, in MXNet/Gluon.
 
 The public names are the book's.  They are imported on first use, so
-``import d2lrec`` loads neither mxnet nor d2l; call ``mxnet.npx.set_np()``
-before using them, as the book's notebooks do.
+``import d2lrec`` loads neither mxnet nor d2l.  Each runs in MXNet's
+NumPy mode (``npx.set_np()``, as the book's notebooks set it) and leaves
+the caller's mode as it was, so they work from a plain script too.
 
 Newer stacks (see `d2lrec._compat`): ``import d2lrec`` first checks that
 the installed packages can run mxnet 1.9.1, and if not raises
@@ -42,11 +43,13 @@ _MODULES = {
     'loss': ('L2Loss',),
     'plot': ('LivePlot',),
     'autorec': ('AutoRec', 'evaluator', 'DeepAutoRec'),
-    'config': ('Config', 'TUNED', 'use_all_cores'),
-    'experiment': ('train_and_evaluate', 'compare', 'train_many',
-                   'build_net'),
+    'config': ('Config', 'TUNED'),
+    'threads': ('use_all_cores',),
+    'models': ('build_net',),
+    'experiment': ('train_and_evaluate',),
+    'sweep': ('train_many', 'compare'),
     'tune': ('coordinate_search',),
-    'recommend': ('predict_ratings', 'recommend', 'top_rated'),
+    'recommendations': ('predict_ratings', 'recommend', 'top_rated'),
     'modelfile': ('save_model', 'load_model'),
     '_compat': ('StackError',),
 }

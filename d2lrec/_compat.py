@@ -98,8 +98,8 @@ def python_problem(oldest=PYTHONS[0]):
            if version > PYTHONS[-1] else
            "is older than the Pythons of d2lrec's pinned environments")
     return (f'Python {python} {why}. Use Python {supported} (for example '
-            f'`pyenv install 3.12` or `uv venv --python 3.12`); see the '
-            f'README, "Which Python".')
+            f'`pyenv install 3.12` or `uv venv --python 3.12`); see '
+            f'docs/install.md, "Which Python".')
 
 
 def stack_problem():

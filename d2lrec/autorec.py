@@ -16,8 +16,9 @@ rows of the users x items matrix (its transpose) it is user-based AutoRec
 """
 from mxnet import autograd, gluon, np, npx
 from mxnet.gluon import nn
+from mxnet.util import use_np
 
-from d2lrec.config import ACTIVATIONS
+from d2lrec.config import check
 
 
 class AutoRec(nn.Block):
@@ -49,6 +50,11 @@ def evaluator(network, inter_matrix, test_data, devices):
     return float(rmse)
 
 
+# The chapter's cells run after npx.set_np(); these run in its NumPy mode
+# whatever mode the caller is in, and leave the caller's as it was.
+AutoRec, evaluator = use_np(AutoRec), use_np(evaluator)
+
+
 def decoder_activation(name, x):
     """Apply decoder activation `name` to `x`, mapped onto ratings 1..5.
 
@@ -65,6 +71,7 @@ def decoder_activation(name, x):
     return x
 
 
+@use_np
 class DeepAutoRec(nn.Block):
     """AutoRec with hidden layers `hidden_layers` (e.g. ``(500, 250, 500)``).
 
@@ -72,18 +79,19 @@ class DeepAutoRec(nn.Block):
     output layer has `num_outputs` units and `decoder_act` (see
     `decoder_activation`).  As in the chapter, the output is masked by the
     sign of the input during training, so only observed ratings count.
+
+    >>> net = DeepAutoRec((500, 250, 500), num_outputs=943)
+    >>> net.initialize()
+    >>> net(np.ones((2, 943))).shape
+    (2, 943)
     """
 
     def __init__(self, hidden_layers, num_outputs, encoder_act='sigmoid',
                  decoder_act='identity', dropout=0.05):
         super().__init__()
-        for act in (encoder_act, decoder_act):
-            if act not in ACTIVATIONS:
-                raise ValueError(f'activation must be one of {ACTIVATIONS}'
-                                 f', got {act!r}')
-        if not hidden_layers or min(hidden_layers) < 1:
-            raise ValueError(f'hidden_layers must be positive sizes, got '
-                             f'{hidden_layers!r}')
+        hidden_layers = check('hidden_layers', hidden_layers)
+        check('encoder_act', encoder_act)
+        check('decoder_act', decoder_act)
         self.encoder = nn.Sequential()
         for num_hidden in hidden_layers:
             self.encoder.add(nn.Dense(

@@ -15,18 +15,18 @@ import statistics
 import sys
 
 from d2lrec.config import (FOLDS, PRESETS, SPLIT_MODES, Config, add_options,
-                           use_all_cores)
+                           positive_int_option)
+from d2lrec.threads import use_all_cores
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'expected int, got {text!r}') from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f'must be > 0, got {text}')
-    return value
+class _HelpFormatter(argparse.HelpFormatter):
+    """Ends each option's help with its default, once: not where the
+    help already says it, nor for options that default to nothing."""
+
+    def _get_help_string(self, action):
+        if action.default is None or '(default: ' in action.help:
+            return action.help
+        return f'{action.help} (default: {action.default})'
 
 
 def _common(parser):
@@ -47,7 +47,7 @@ def _train_options(train, defaults):
                        help='start from these settings instead of the '
                             "chapter's (see d2lrec/config.py)")
     hidden = train.add_mutually_exclusive_group()
-    hidden.add_argument('--hidden', type=_positive_int,
+    hidden.add_argument('--hidden', type=positive_int_option,
                         help='hidden units of a one-layer AutoRec (short '
                              'for --hidden-layers N)')
     add_options(train, defaults, groups={'hidden_layers': hidden},
@@ -68,15 +68,15 @@ def make_parser(preset=None):
     commands = parser.add_subparsers(dest='command', required=True)
     train = commands.add_parser(
         'train', help="train and evaluate the chapter's item-based AutoRec",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
     _train_options(train, PRESETS[preset] if preset else Config())
     _common(train)
     recommend = commands.add_parser(
         'recommend', help="a user's top-k unseen movies, one per line",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    recommend.add_argument('--user', type=_positive_int, required=True,
+        formatter_class=_HelpFormatter)
+    recommend.add_argument('--user', type=positive_int_option, required=True,
                            help='user id, 1..943')
-    recommend.add_argument('-k', type=_positive_int, default=10,
+    recommend.add_argument('-k', type=positive_int_option, default=10,
                            help='how many movies')
     recommend.add_argument('--seed', type=int, default=0,
                            help='seeds the training of the tuned preset '
@@ -146,12 +146,11 @@ def recommend(args, devices):
     """``recommend``: load (or train with the tuned preset) and print."""
     from d2lrec.data import read_data_ml100k, read_items_ml100k
     from d2lrec.modelfile import load_model
-    from d2lrec.recommend import (format_recommendations, predict_ratings,
-                                  recommend as top_unseen, top_rated)
+    from d2lrec.recommendations import (check_user, format_recommendations,
+                                  predict_ratings, recommend as top_unseen,
+                                  top_rated)
     data, num_users, num_items = read_data_ml100k(args.data_dir)
-    if not 1 <= args.user <= num_users:
-        raise ValueError(f'unknown user id {args.user}: valid ids are '
-                         f'1..{num_users}')
+    check_user(args.user, num_users)  # before training a model for it
     if args.load:
         net, config, num_users, num_items = load_model(args.load, devices)
     else:

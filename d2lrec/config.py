@@ -4,20 +4,19 @@ A `Config` holds every setting of a run: the model, its layers and
 activations, the training budget, the split and the protocol options.
 Its defaults are the chapter's.  The command line's ``train`` options,
 its ``--help`` and the presets are made from its fields,
-`d2lrec.experiment.train_and_evaluate`, `compare` and
+`d2lrec.experiment.train_and_evaluate`, `d2lrec.sweep.compare` and
 `d2lrec.tune.coordinate_search` take it, and a saved model stores it:
-adding a setting is adding a field here.  Each field says, in its
+adding a setting is adding a field here (adding a model kind: a name in
+`MODELS` and a kind in `d2lrec.models`).  Each field says, in its
 metadata, what values it takes and its command-line option.
 
-Kept apart, without mxnet, because the thread count (`use_all_cores`)
-must be set before mxnet loads, and the command line offers these
-settings before that.
+It does not import mxnet, so that the command line can check these
+settings before mxnet loads.  `check` checks one setting, for `Config`
+and for the functions that take one directly.
 """
 import argparse
-import contextlib
 import dataclasses
 import numbers
-import os
 
 #: ``autorec`` is the chapter's item-based AutoRec, ``uautorec`` the
 #: user-based one, ``mf`` §16.3's matrix factorization.
@@ -58,15 +57,28 @@ _ratio = _number(numbers.Real, lambda v: 0 < v < 1, 'in (0, 1)')
 _rating = _number(numbers.Real, lambda v: 1 <= v <= 5, 'in [1, 5]')
 
 
+def _flag(value):
+    return isinstance(value, bool)
+
+
+_flag.wanted = 'True or False'
+
+
 def setting(default, help, choices=None, check=None, option=None,
-            optional=False):
+            optional=False, none=None):
     """A field of `Config`: its default, its ``--help`` text, and either
     its `choices` or a `check` of a value (see `_number`).  `option` is
-    its command-line name (default: the field's, with dashes); with
-    `optional`, None means the model's default."""
+    its command-line name (default: the field's, with dashes).  With
+    `optional`, the value may be None; `none` says what None stands for
+    (e.g. the model's default), for ``--help``."""
     return dataclasses.field(default=default, metadata=dict(
         help=help, choices=choices, check=check, option=option,
-        optional=optional))
+        optional=optional, none=none))
+
+
+def _per_model(defaults):
+    return f'{defaults["autorec"]} for AutoRec, {defaults["mf"]} for MF'
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +89,13 @@ class Config:
 
     Change one setting with ``dataclasses.replace(config, lr=0.001)`` or
     ``Config(lr=0.001)``.  Invalid values raise ValueError saying which
-    and what is allowed.
+    and what is allowed:
+
+    >>> Config(hidden_layers=[100]).hidden_layers
+    (100,)
+    >>> Config(hidden_layers=[0])
+    Traceback (most recent call last):
+    ValueError: hidden_layers must be positive sizes, got [0]
     """
     model: str = setting(
         'autorec', 'item-based AutoRec (the chapter), user-based AutoRec, '
@@ -92,15 +110,16 @@ class Config:
         'scaled to ratings 1..5)', choices=ACTIVATIONS)
     num_factors: int = setting(30, 'latent factors of MF',
                                check=_positive_int, option='--factors')
-    num_epochs: int = setting(None, 'epochs (default: 25 for AutoRec, 20 '
-                              'for MF)', check=_positive_int,
-                              option='--epochs', optional=True)
+    num_epochs: int = setting(None, 'epochs', check=_positive_int,
+                              option='--epochs', optional=True,
+                              none=_per_model(DEFAULT_EPOCHS))
     lr: float = setting(0.002, 'Adam learning rate', check=_positive)
     lr_schedule: str = setting(None, 'decay the learning rate to 1%% of '
                                '--lr', choices=('cosine',), optional=True)
     wd: float = setting(1e-5, 'weight decay', check=_non_negative)
-    batch_size: int = setting(None, 'default: 256 for AutoRec, 512 for '
-                              'MF', check=_positive_int, optional=True)
+    batch_size: int = setting(None, 'examples per batch',
+                              check=_positive_int, optional=True,
+                              none=_per_model(DEFAULT_BATCH_SIZE))
     dropout: float = setting(0.05, 'dropout after every hidden layer',
                              check=_fraction)
     split_mode: str = setting('random', 'random (with --test-ratio), '
@@ -110,7 +129,7 @@ class Config:
                               choices=SPLIT_MODES, option='--split')
     test_ratio: float = setting(0.1, 'test share of the random split',
                                 check=_ratio)
-    clip: bool = setting(False, 'clip predictions to [1, 5]')
+    clip: bool = setting(False, 'clip predictions to [1, 5]', check=_flag)
     unseen_rating: float = setting(
         None, 'predict this for test users/items without a training '
         'rating (the AutoRec paper uses 3)', check=_rating, optional=True)
@@ -118,40 +137,59 @@ class Config:
                         'shuffling', check=_any_int)
 
     def __post_init__(self):
-        layers = self.hidden_layers
-        if isinstance(layers, (str, bytes)) or not hasattr(layers,
-                                                           '__iter__'):
-            raise ValueError(f'hidden_layers must be a list of sizes, got '
-                             f'{layers!r}')
-        object.__setattr__(self, 'hidden_layers', tuple(layers))
-        if not layers or not all(map(_positive_int, layers)):
-            raise ValueError(f'hidden_layers must be positive sizes, got '
-                             f'{layers!r}')
-        if not isinstance(self.clip, bool):
-            raise ValueError(f'clip must be True or False, got '
-                             f'{self.clip!r}')
         for field in dataclasses.fields(self):
-            value, meta = getattr(self, field.name), field.metadata
-            if value is None and meta['optional']:
-                continue
-            if meta['choices'] and value not in meta['choices']:
-                raise ValueError(f'{field.name} must be one of '
-                                 f'{meta["choices"]}, got {value!r}')
-            if meta['check'] and not meta['check'](value):
-                raise ValueError(f'{field.name} must be '
-                                 f'{meta["check"].wanted}, got {value!r}')
+            object.__setattr__(self, field.name,
+                               check(field.name, getattr(self, field.name)))
+
+
+_FIELDS = {field.name: field for field in dataclasses.fields(Config)}
+
+
+def check(name, value):
+    """Return `value` as setting `name` of `Config` takes it (a tuple of
+    hidden layer sizes); raise ValueError saying which setting and what
+    it allows if it is not valid.  `Config` checks every setting with it,
+    and so do the functions that take one directly (`DeepAutoRec`,
+    `split_data_ml100k`)."""
+    if name == 'hidden_layers':
+        return _layers(value)
+    meta = _FIELDS[name].metadata
+    if value is None and meta['optional']:
+        return value
+    if meta['choices'] and value not in meta['choices']:
+        raise ValueError(f'{name} must be one of {meta["choices"]}, got '
+                         f'{value!r}')
+    if meta['check'] and not meta['check'](value):
+        raise ValueError(f'{name} must be {meta["check"].wanted}, got '
+                         f'{value!r}')
+    return value
+
+
+def _layers(value):
+    if isinstance(value, (str, bytes)) or not hasattr(value, '__iter__'):
+        raise ValueError(f'hidden_layers must be a list of sizes, got '
+                         f'{value!r}')
+    layers = tuple(value)
+    if not layers or not all(map(_positive_int, layers)):
+        raise ValueError(f'hidden_layers must be positive sizes, got '
+                         f'{value!r}')
+    return layers
 
 
 def add_options(parser, defaults=Config(), groups=None, choices=None):
     """Add one command-line option per `Config` field to `parser`, with
     `defaults` (a `Config`) as their defaults.  ``groups[name]`` (an
     argparse group) takes field `name`'s option instead, and
-    ``choices[name]`` replaces its choices."""
+    ``choices[name]`` replaces its choices.  A default of None is shown
+    in the help as what it stands for, where the field says."""
     for field in dataclasses.fields(Config):
         meta = field.metadata
         name = meta['option'] or '--' + field.name.replace('_', '-')
-        kwargs = dict(dest=field.name, help=meta['help'],
-                      default=getattr(defaults, field.name))
+        default = getattr(defaults, field.name)
+        help = meta['help']
+        if default is None and meta['none']:
+            help += f' (default: {meta["none"]})'
+        kwargs = dict(dest=field.name, help=help, default=default)
         if field.type is bool:
             kwargs['action'] = argparse.BooleanOptionalAction
         elif meta['choices']:
@@ -179,44 +217,12 @@ def _parse(check):
     return parse
 
 
+#: An argparse type: a positive integer.
+positive_int_option = _parse(_positive_int)
+
+
 def _layer_sizes(text):
-    return tuple(_parse(_positive_int)(size) for size in text.split(','))
-
-
-def num_cores():
-    """The number of cores this process may run on."""
-    cores = (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity')
-             else os.cpu_count())
-    return cores or 1
-
-
-def use_all_cores():
-    """Let MXNet's operators use every core this process may run on.
-
-    MXNet 1.9 halves the core count when the CPU reports hyper-threading
-    (one thread on a 2-core VM).  An ``OMP_NUM_THREADS`` already set wins.
-    It has an effect only before mxnet is first imported.  The RMSEs
-    measured on 2 cores were the same with 1 or 2 threads (only
-    U-AutoRec's mean train loss moved, in its last bits).
-    """
-    os.environ.setdefault('OMP_NUM_THREADS', str(num_cores()))
-
-
-@contextlib.contextmanager
-def threads_for_new_processes(count):
-    """Set ``OMP_NUM_THREADS`` to `count` inside the block, then restore
-    it.  MXNet reads it when a process first imports mxnet, so it sets the
-    threads of the processes started in the block (they inherit the
-    environment), not those of this one."""
-    before = os.environ.get('OMP_NUM_THREADS')
-    os.environ['OMP_NUM_THREADS'] = str(count)
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ['OMP_NUM_THREADS']
-        else:
-            os.environ['OMP_NUM_THREADS'] = before
+    return tuple(map(positive_int_option, text.split(',')))
 
 
 #: The tuned item-based AutoRec (``--preset tuned``): the result of

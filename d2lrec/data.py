@@ -3,8 +3,8 @@
 The names, arguments and return values are the book's.  Three fixes: the
 split takes a `seed`, ``u.data`` is parsed by pandas' C engine and
 checked (`d2lrec.movielens`), and the interaction matrix is filled in one
-vectorized assignment instead of one element at a time (the book's loop
-takes ~8 s).  `read_items_ml100k` adds the movies' titles from ``u.item``.
+vectorized assignment instead of one element at a time.
+`read_items_ml100k` adds the movies' titles from ``u.item``.
 `ArrayLoader` batches NumPy arrays as Gluon's DataLoader does, without
 fetching them row by row.
 """
@@ -13,8 +13,9 @@ import os
 import mxnet as mx
 import numpy as np
 import pandas as pd
+from mxnet.util import use_np
 
-from d2lrec.config import FOLDS
+from d2lrec.config import FOLDS, check
 from d2lrec.download import (DATA_DIR_ENV, DATA_HUB, DataError,
                              download_extract_ml100k, where_to_put)
 from d2lrec.movielens import U_DATA_COLUMNS, U_ITEM, read_u_data, read_u_item
@@ -25,7 +26,7 @@ def read_data_ml100k(data_dir=None):
 
     `data_dir` is the data root (see `d2lrec.download.get_data_dir`).
     Unlike the book, the file is checked as it is read (still by pandas'
-    C parser, ~15 ms): a malformed line, a rating outside 1..5, or an id
+    C parser): a malformed line, a rating outside 1..5, or an id
     below 1 or beyond the counts of ``u.info`` (without ``u.info``: beyond
     the number of distinct ids, which sizes the rating matrix) raises
     `d2lrec.download.DataError` naming the file, the line and the value;
@@ -82,6 +83,7 @@ def split_data_ml100k(data, num_users, num_items, split_mode='random',
     partition the ratings.  All return DataFrames with the columns of
     `data`.
     """
+    check('split_mode', split_mode)
     if split_mode == 'seq-aware':
         data = data.reset_index(drop=True)  # positions as labels
         # The book keeps, per user, the first rating with the latest time.
@@ -92,16 +94,11 @@ def split_data_ml100k(data, num_users, num_items, split_mode='random',
     elif split_mode in FOLDS:
         test_data = _fold_test_rows(data, split_mode, data_dir)
         train_data = data.drop(index=test_data.index)
-    elif split_mode == 'random':
-        if not 0 < test_ratio < 1:
-            raise ValueError(f'test_ratio must be in (0, 1), got '
-                             f'{test_ratio}')
+    else:  # random
+        check('test_ratio', test_ratio)
         rng = np.random.RandomState(seed)
         mask = rng.uniform(0, 1, len(data)) < 1 - test_ratio
         train_data, test_data = data[mask], data[~mask]
-    else:
-        raise ValueError(f"split_mode must be 'random', 'seq-aware' or one "
-                         f'of {FOLDS}, got {split_mode!r}')
     return train_data, test_data
 
 
@@ -124,12 +121,14 @@ def _fold_test_rows(data, fold, data_dir):
     return data[is_test]
 
 
+@use_np
 def load_data_ml100k(data, num_users, num_items, feedback='explicit'):
     """Return ``(users, items, scores, inter)`` with 0-based ids (D2L §16.2).
 
     For explicit feedback `inter` is the items x users rating matrix, an
-    ``mxnet.np`` float32 array with 0 where unrated, as in the book; for implicit feedback it is a dict from user
-    to the list of items that user rated, and every score is 1.
+    ``mxnet.np`` float32 array with 0 where unrated, as in the book; for
+    implicit feedback it is a dict from user to the list of items that
+    user rated, and every score is 1.
     """
     users = (data.user_id.to_numpy() - 1).tolist()
     items = (data.item_id.to_numpy() - 1).tolist()

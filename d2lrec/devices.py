@@ -28,13 +28,26 @@ def try_all_gpus():
     return [mx.gpu(i) for i in range(mx.context.num_gpus())] or [mx.cpu()]
 
 
-def split_batch(arrays, devices):
-    """Split each of `arrays`, one batch, over `devices` as the book's
-    evaluators do (``split_and_load`` with ``even_split=False``); return
-    one tuple of parts per device that got any rows.  A batch smaller
-    than the number of devices leaves some with none: they are left out,
-    because MXNet 1.9.1 fails on empty arrays (``Dense``, ``sum``)."""
-    parts = [gluon.utils.split_and_load(a, devices, even_split=False)
+def split_batch(arrays, devices, even_split=False):
+    """Split each of `arrays`, one batch, over `devices` with the book's
+    ``split_and_load``; return one tuple of parts per device.
+
+    With `even_split`, as the book trains, every device gets as many rows:
+    a batch that cannot be split so raises ValueError saying which batch
+    size would.  Without it, as the book evaluates, parts may differ, and
+    devices left with no rows (a batch smaller than the number of
+    devices) are left out, because MXNet 1.9.1 fails on empty arrays
+    (``Dense``, ``sum``).
+    """
+    num_examples, num_devices = arrays[0].shape[0], len(devices)
+    if even_split and num_examples % num_devices:
+        raise ValueError(
+            f'a training batch of size {num_examples} cannot be split '
+            f'evenly over the {num_devices} devices {devices}: make the '
+            f'batch size a multiple of {num_devices}, the last batch\'s '
+            f"too (DataLoader's last_batch='rollover' or 'discard'), or "
+            f'use fewer devices')
+    parts = [gluon.utils.split_and_load(a, devices, even_split=even_split)
              for a in arrays]
     return [part for part in zip(*parts) if part[0].shape[0]]
 

@@ -12,6 +12,7 @@ import math
 import numpy as onp
 from mxnet import np
 from mxnet.gluon import nn
+from mxnet.util import use_np
 
 from d2lrec.data import (ArrayLoader, load_data_ml100k, read_data_ml100k,
                          split_data_ml100k)
@@ -35,6 +36,10 @@ class MF(nn.Block):
         return outputs.flatten()
 
 
+MF = use_np(MF)  # the book's class, in its NumPy mode whatever the caller's
+
+
+@use_np
 def rmse_evaluator(net, test_iter, devices, adjust=None):
     """Return the RMSE of `net` over every rating in `test_iter`
     (D2L §16.3).  `adjust`, the options of `d2lrec.protocol`, maps NumPy
@@ -52,6 +57,7 @@ def rmse_evaluator(net, test_iter, devices, adjust=None):
     return math.sqrt(squared_error / count)
 
 
+@use_np
 def split_and_load_ml100k(split_mode='seq-aware', feedback='explicit',
                           test_ratio=0.1, batch_size=256, seed=0,
                           data=None, data_dir=None):

@@ -18,6 +18,7 @@ import math
 
 import numpy as onp
 from mxnet import np
+from mxnet.util import use_np
 
 from d2lrec.devices import split_batch
 from d2lrec.mf import rmse_evaluator
@@ -58,6 +59,7 @@ def autorec_evaluator(train_inter_mat, clip=False, unseen_rating=None):
     unseen = ((train == 0).all(axis=1)[:, None]
               | (train == 0).all(axis=0)[None, :])
 
+    @use_np
     def evaluate(network, inter_matrix, test_data, devices):
         recons = reconstruct(network, inter_matrix, devices, test_data.ctx)
         if not clip and unseen_rating is None:

@@ -8,9 +8,11 @@ examples, evaluates ``try_all_gpus()`` at import time, and plots SVG.
 import math
 import time
 
-from mxnet import autograd, gluon, np
+from mxnet import autograd, np
+from mxnet.util import use_np
 
-from d2lrec.devices import try_all_gpus
+from d2lrec.config import Config
+from d2lrec.devices import split_batch, try_all_gpus
 from d2lrec.movielens import RATING_RANGE
 from d2lrec.plot import LivePlot, in_notebook
 
@@ -54,28 +56,14 @@ def _check_diverged(epoch, num_epochs, train_loss, test_rmse, trainer):
                  'model and train again')
     else:
         cause = (f'learning rate too high? got lr={lr:g}; lower it (the '
-                 f"chapter's Adam uses 0.002), re-initialize the model "
-                 f'and train again')
+                 f"chapter's Adam uses {Config.lr:g}), re-initialize the "
+                 f'model and train again')
     raise DivergenceError(
         f'training diverged in epoch {epoch}/{num_epochs}: '
         f'{" and ".join(bad)}. Likely cause: {cause}.')
 
 
-def _split_evenly(values, devices):
-    """``split_and_load`` every array of a batch over `devices`, as the
-    book does; a batch that does not split evenly raises `ValueError`
-    saying which batch size would."""
-    num_examples, num_devices = values[0].shape[0], len(devices)
-    if num_examples % num_devices:
-        raise ValueError(
-            f'a training batch of size {num_examples} cannot be split '
-            f'evenly over the {num_devices} devices {devices}: make the '
-            f'batch size a multiple of {num_devices}, the last batch\'s '
-            f"too (DataLoader's last_batch='rollover' or 'discard'), or "
-            f'use fewer devices')
-    return [gluon.utils.split_and_load(v, devices) for v in values]
-
-
+@use_np
 def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         num_epochs, devices=None, evaluator=None, plot=None,
                         progress=None, verbose=True, every_epoch=True,
@@ -103,6 +91,9 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     `ValueError` for a batch that does not split evenly over `devices`.
     """
     devices = devices or try_all_gpus()
+    # The nets run in NumPy mode, so their parameters are mxnet.numpy
+    # arrays, which a Trainer made before npx.set_np() refuses by default.
+    trainer.optimizer.allow_np_array = True
     if plot is None:
         plot = in_notebook()
     animator = LivePlot(xlabel='epoch', xlim=[1, num_epochs], ylim=[0, 2],
@@ -113,12 +104,11 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
         start = time.perf_counter()
         for values in train_iter:
             values = values if isinstance(values, list) else [values]
-            input_data = _split_evenly(values, devices)
-            train_feat = input_data[:-1] if len(values) > 1 else input_data
-            train_label = input_data[-1]
-            with autograd.record():
-                preds = [net(*t) for t in zip(*train_feat)]
-                ls = [loss(p, s) for p, s in zip(preds, train_label)]
+            parts = split_batch(values, devices, even_split=True)
+            with autograd.record():  # the last array is the label
+                preds = [net(*(part[:-1] if len(part) > 1 else part))
+                         for part in parts]
+                ls = [loss(p, part[-1]) for p, part in zip(preds, parts)]
             for l in ls:
                 l.backward()
             trainer.step(values[0].shape[0])

@@ -13,14 +13,15 @@ import dataclasses
 
 import pandas as pd
 
-from d2lrec.config import Config
-from d2lrec.experiment import train_many
+from d2lrec.config import DEFAULT_EPOCHS, Config
+from d2lrec.sweep import train_many
 
 #: The stages of the search and their options, in order.
 SEARCH_SPACE = (
     ('training budget', (
-        {'num_epochs': 25, 'lr': 0.002, 'lr_schedule': None},
-        {'num_epochs': 60, 'lr': 0.002, 'lr_schedule': 'cosine'},
+        {'num_epochs': DEFAULT_EPOCHS['autorec'], 'lr': Config.lr,
+         'lr_schedule': None},  # the chapter's
+        {'num_epochs': 60, 'lr': Config.lr, 'lr_schedule': 'cosine'},
         {'num_epochs': 100, 'lr': 0.001, 'lr_schedule': 'cosine'})),
     ('hidden units', tuple({'hidden_layers': (size,)}
                            for size in (500, 1000, 1500))),
@@ -32,7 +33,8 @@ SEARCH_SPACE = (
 )
 
 #: The chapter's settings, plus the protocol options of the tuned preset.
-START = Config(num_epochs=25, clip=True, unseen_rating=3)
+START = Config(num_epochs=DEFAULT_EPOCHS['autorec'], clip=True,
+               unseen_rating=3)
 
 
 def coordinate_search(space=SEARCH_SPACE, start=START, data=None,

@@ -18,7 +18,7 @@ def canonical(name):
     return 'mxnet' if name.startswith('mxnet-cu') else name
 
 
-#: The Pythons each pinned file is for (the README's "Which Python").
+#: The Pythons each pinned file is for (docs/install.md, "Which Python").
 CLAIMS = {'requirements.txt': ('3.11',),
           'requirements-numpy126.txt': ('3.11', '3.12')}
 

@@ -17,12 +17,6 @@ import pandas as pd
 from d2lrec.config import MODELS
 from d2lrec.movielens import RATING_RANGE
 
-#: Rows (items or users) per forward pass in `predict_ratings`; for MF,
-#: (user, item) pairs per pass.
-BATCH_ROWS = 1024
-BATCH_PAIRS = 1 << 16
-
-
 # ---------------------------------------------------------- predictions
 
 def predict_ratings(net, model, num_users, num_items, data, devices=None):
@@ -32,22 +26,18 @@ def predict_ratings(net, model, num_users, num_items, data, devices=None):
     ids).  For `model` ``'autorec'`` (item-based, D2L §16.4) the net
     reconstructs each row of the items x users matrix of `data`; for
     ``'uautorec'`` each row of the users x items matrix; for ``'mf'``
-    (§16.3) it scores every (user, item) pair and `data` is only checked.
-    Runs in inference mode (no dropout, nothing recorded), in batches, on
-    the first of `devices` (default: where the net's parameters are).
-    Predictions are clipped to the rating range 1..5.
+    (§16.3) it scores every (user, item) pair and `data` is only checked
+    (see `d2lrec.models`).  Runs in inference mode (no dropout, nothing
+    recorded), in batches, on the first of `devices` (default: where the
+    net's parameters are).  Predictions are clipped to the rating range
+    1..5.
     """
     if model not in MODELS:
         raise ValueError(f'model must be one of {MODELS}, got {model!r}')
     _check_ids(data, num_users, num_items)
-    from mxnet import autograd
+    from d2lrec.models import predict
     device = devices[0] if devices else _net_device(net)
-    with autograd.pause(train_mode=False):
-        if model == 'mf':
-            pred = _predict_mf(net, num_users, num_items, device)
-        else:
-            pred = _predict_autorec(net, model, num_users, num_items, data,
-                                    device)
+    pred = predict(net, model, num_users, num_items, data, device)
     return onp.clip(pred, *RATING_RANGE)
 
 
@@ -68,63 +58,6 @@ def _net_device(net):
     raise ValueError('the net has no parameters')
 
 
-def _predict_autorec(net, model, num_users, num_items, data, device):
-    from mxnet import np
-
-    from d2lrec.data import load_data_ml100k
-    inter = load_data_ml100k(data, num_users, num_items)[3].asnumpy()
-    rows = inter.T if model == 'uautorec' else inter
-    parts = []
-    for start in range(0, len(rows), BATCH_ROWS):
-        batch = np.array(rows[start:start + BATCH_ROWS], ctx=device)
-        parts.append(_forward_rows(net, batch, model))
-    pred = onp.concatenate(parts)
-    return pred.T if model == 'uautorec' else pred
-
-
-def _forward_rows(net, batch, model):
-    """``net(batch)`` as NumPy; ValueError if the net does not take and
-    give rows as wide as `batch`."""
-    from mxnet.base import MXNetError
-    width = batch.shape[1]
-    try:
-        pred = net(batch).asnumpy()
-    except MXNetError as e:
-        pred = e
-    if not isinstance(pred, onp.ndarray) or pred.shape != batch.shape:
-        got = ('fails on them' if not isinstance(pred, onp.ndarray)
-               else f'predicts {pred.shape[1]} ratings per row')
-        raise ValueError(
-            f'the {model} model reads and predicts rows of {width} '
-            f'ratings, one per {"user" if model == "autorec" else "item"}'
-            f', but the net {got}: it was built for other data')
-    return pred
-
-
-def _predict_mf(net, num_users, num_items, device):
-    from mxnet import np
-    for name, count in (('P', num_users), ('Q', num_items)):
-        layer = getattr(net, name, None)  # absent: not an MF
-        rows = count if layer is None else layer.weight.shape[0]
-        if rows != count:
-            raise ValueError(f'the MF net has {rows} rows in {name}, but '
-                             f'there are {count} '
-                             f'{"users" if name == "P" else "items"}: it '
-                             f'was built for other data')
-    items_per_batch = max(1, BATCH_PAIRS // num_users)
-    users = onp.arange(num_users, dtype=onp.int32)
-    parts = []
-    for start in range(0, num_items, items_per_batch):
-        items = onp.arange(start, min(start + items_per_batch, num_items),
-                           dtype=onp.int32)
-        u = np.array(onp.tile(users, len(items)), ctx=device,
-                     dtype='int32')
-        i = np.array(onp.repeat(items, num_users), ctx=device,
-                     dtype='int32')
-        parts.append(net(u, i).asnumpy().reshape(len(items), num_users))
-    return onp.concatenate(parts)
-
-
 # ------------------------------------------------------ recommendations
 
 def recommend(scores, data, user_id, k=10, items=None):
@@ -140,7 +73,7 @@ def recommend(scores, data, user_id, k=10, items=None):
     """
     scores = onp.asarray(scores)
     num_items, num_users = scores.shape
-    user_id = _check_user(user_id, num_users)
+    user_id = check_user(user_id, num_users)
     _check_k(k)
     rated = data.item_id[data.user_id == user_id].to_numpy()
     item_ids = onp.arange(1, num_items + 1)
@@ -160,7 +93,7 @@ def top_rated(data, user_id, k=10, items=None):
     the most recent, then by item id; its index is the rank, 1..k.
     """
     num_users = int(data.user_id.max()) if len(data) else 0
-    user_id = _check_user(user_id, num_users)
+    user_id = check_user(user_id, num_users)
     _check_k(k)
     own = data[data.user_id == user_id].sort_values(
         ['rating', 'timestamp', 'item_id'], ascending=[False, False, True],
@@ -169,7 +102,9 @@ def top_rated(data, user_id, k=10, items=None):
                         rating=own.rating.to_numpy())
 
 
-def _check_user(user_id, num_users):
+def check_user(user_id, num_users):
+    """Return `user_id` as an int; ValueError unless it is one of the
+    ids 1..`num_users`."""
     if (isinstance(user_id, bool)
             or not isinstance(user_id, numbers.Integral)):
         raise ValueError(f'the user id must be an integer, got '

@@ -1,0 +1,48 @@
+"""The documented examples, each run as a reader runs it: every ```python
+block of the README and of docs/, and every docstring example (``>>>``)
+of d2lrec, in a fresh Python process with nothing set up first (the real
+data comes from ``$D2LREC_DATA_DIR``)."""
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).parents[1]
+PAGES = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
+BLOCK = re.compile(r'^```python\n(.*?)^```', re.M | re.S)
+EXAMPLES = [pytest.param(code, id=f'{page.name}-{i}')
+            for page in PAGES
+            for i, code in enumerate(BLOCK.findall(page.read_text()))]
+DOCTESTS = sorted(
+    f'd2lrec.{path.stem}' for path in (ROOT / 'd2lrec').glob('*.py')
+    if '>>>' in path.read_text())
+
+
+def run(*args):
+    out = subprocess.run([sys.executable, *args], capture_output=True,
+                         text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+
+
+def test_the_readme_and_docs_have_examples_and_so_do_docstrings():
+    assert any('README' in p.id for p in EXAMPLES)
+    assert len(EXAMPLES) >= 4
+    assert {'d2lrec.autorec', 'd2lrec.config', 'd2lrec.experiment'} <= set(
+        DOCTESTS)
+
+
+@pytest.mark.usefixtures('real_data')
+@pytest.mark.parametrize('code', EXAMPLES)
+def test_markdown_example_runs_in_a_fresh_process(code):
+    run('-c', code)
+
+
+@pytest.mark.usefixtures('real_data')
+@pytest.mark.parametrize('module', DOCTESTS)
+def test_docstring_examples_run_in_a_fresh_process(module):
+    run('-c', 'import doctest, importlib, sys\n'
+              'module = importlib.import_module(sys.argv[1])\n'
+              'result = doctest.testmod(module)\n'
+              'sys.exit(result.failed > 0 or result.attempted == 0)', module)
