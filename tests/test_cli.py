@@ -1,47 +1,53 @@
-"""The command line and the protocols beyond the chapter, on synthetic
-data: presets, folds, clipping and unseen defaults against NumPy, the
-validation search, save/recommend, devices, divergence and Ctrl-C."""
+"""The command line (d2lrec.cli): options and presets, usage errors,
+train and recommend on synthetic data, and its exit statuses (0, 1 with
+one message, 2 for usage, 130 for Ctrl-C)."""
 import dataclasses
 import json
+import subprocess
+import sys
 
 import mxnet as mx
 import numpy as onp
-import pandas as pd
 import pytest
-from mxnet import np
 
-from conftest import u_item_bytes
-
-import d2lrec.devices as devices_module
 from d2lrec import cli, experiment
-from d2lrec.config import TUNED, Config
-from d2lrec.data import read_data_ml100k, split_data_ml100k
-from d2lrec.download import DataError
-from d2lrec.protocol import adjust_predictions, autorec_evaluator
-from d2lrec.tune import coordinate_search
-
-FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
-
-
-@pytest.fixture
-def root(synthetic_ml100k):
-    """The synthetic root with five folds and a u.item, as in the zip."""
-    root, df = synthetic_ml100k
-    folder = root / 'ml-100k'
-    (folder / 'u.item').write_bytes(u_item_bytes())
-    part = onp.random.RandomState(1).permutation(len(df)) % 5
-    for k, fold in enumerate(FOLDS):
-        for suffix, rows in (('test', df[part == k]),
-                             ('base', df[part != k])):
-            rows.to_csv(folder / f'{fold}.{suffix}', sep='\t',
-                        header=False, index=False)
-    return root, df
+from d2lrec.config import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, PRESETS,
+                           TUNED, Config)
+from d2lrec.experiment import train_and_evaluate
+from support import FOLDS
 
 
 def run(capsys, argv):
     status = cli.main(argv)
     out, err = capsys.readouterr()
     return status, out.splitlines(), err
+
+
+def test_cli_needs_a_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith('usage: python -m d2lrec')
+
+
+def test_cli_defaults_are_the_chapters():
+    args = cli.make_parser().parse_args(['train'])
+    assert cli.config_of(args, args.split_mode) == Config()
+    config = Config()
+    assert (config.model, config.hidden_layers, config.encoder_act,
+            config.decoder_act, config.num_factors) == (
+        'autorec', (500,), 'sigmoid', 'identity', 30)
+    assert (config.lr, config.wd, config.dropout, config.lr_schedule) == (
+        0.002, 1e-5, 0.05, None)
+    assert (config.split_mode, config.test_ratio, config.seed) == (
+        'random', 0.1, 0)
+    assert (config.clip, config.unseen_rating) == (False, None)
+    # None means the model's default: the chapter's for AutoRec.
+    assert (config.num_epochs, config.batch_size) == (None, None)
+    assert (DEFAULT_EPOCHS['autorec'], DEFAULT_BATCH_SIZE['autorec']) == (
+        25, 256)
+    assert (args.hidden, args.data_dir, args.json) == (None, None, False)
+    assert train_and_evaluate.__defaults__[0] == Config()
 
 
 def test_preset_sets_defaults_and_explicit_options_win():
@@ -62,97 +68,152 @@ def test_preset_sets_defaults_and_explicit_options_win():
         False, None, None)
 
 
-@pytest.mark.parametrize('argv', [['--unseen-rating', '7'],
-                                  ['--split', 'u6'],
-                                  ['--lr-schedule', 'step'],
-                                  ['--preset', 'best']])
-def test_bad_new_options_are_usage_errors(argv, capsys):
+@pytest.mark.parametrize('preset', [None, 'tuned'])
+def test_every_setting_is_a_command_line_option(preset):
+    """The options come from the fields: a new field is a new option,
+    with the field's help, and its default is the preset's."""
+    parser = cli.make_parser(preset)
+    train = parser._subparsers._group_actions[0].choices['train']
+    options = {action.dest: action for action in train._actions}
+    defaults = PRESETS[preset] if preset else Config()
+    for field in dataclasses.fields(Config):
+        assert options[field.name].default == getattr(defaults, field.name)
+        assert options[field.name].help == field.metadata['help']
+
+
+@pytest.mark.parametrize('argv, setting, value', [
+    (['--factors', '7'], 'num_factors', 7),
+    (['--epochs', '3'], 'num_epochs', 3),
+    (['--hidden-layers', '500,250,500'], 'hidden_layers', (500, 250, 500)),
+    (['--hidden', '100'], 'hidden_layers', (100,)),
+    (['--lr', '0.01'], 'lr', 0.01),
+    (['--clip'], 'clip', True),
+    (['--unseen-rating', '3'], 'unseen_rating', 3.0),
+    (['--split', 'u2'], 'split_mode', 'u2'),
+    (['--seed', '-3'], 'seed', -3),
+])
+def test_options_set_their_setting(argv, setting, value):
+    _, args = cli.parse_args(['train', *argv])
+    config = cli.config_of(args, args.split_mode)
+    assert getattr(config, setting) == value
+    assert config == dataclasses.replace(Config(), **{setting: value})
+
+
+def test_cli_accepts_edge_values():
+    args = cli.make_parser().parse_args(
+        ['train', '--dropout', '0', '--wd', '0', '--test-ratio', '0.5',
+         '--split', 'seq-aware', '--seed', '-3'])
+    assert (args.dropout, args.wd, args.test_ratio) == (0, 0, 0.5)
+    assert (args.split_mode, args.seed) == ('seq-aware', -3)
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--hidden', '-1'], '--hidden: must be > 0, got -1'),
+    (['--hidden', '2.5'], "--hidden: expected int, got '2.5'"),
+    (['--hidden-layers', '500,0'], '--hidden-layers: must be > 0'),
+    (['--hidden', '5', '--hidden-layers', '5'],
+     '--hidden-layers: not allowed with argument --hidden'),
+    (['--epochs', '0'], '--epochs: must be > 0, got 0'),
+    (['--epochs', 'many'], "--epochs: expected int, got 'many'"),
+    (['--lr', '0'], '--lr: must be > 0, got 0'),
+    (['--lr-schedule', 'step'], "--lr-schedule: invalid choice: 'step'"),
+    (['--wd', '-1e-5'], '--wd'),
+    (['--batch-size', 'x'], "--batch-size: expected int, got 'x'"),
+    (['--test-ratio', '1.5'], '--test-ratio: must be in (0, 1), got 1.5'),
+    (['--test-ratio', '0'], '--test-ratio: must be in (0, 1), got 0'),
+    (['--dropout', '1'], '--dropout: must be in [0, 1), got 1'),
+    (['--dropout', '-0.1'], '--dropout: must be in [0, 1), got -0.1'),
+    (['--split', 'foo'], "--split: invalid choice: 'foo'"),
+    (['--split', 'u6'], "--split: invalid choice: 'u6'"),
+    (['--unseen-rating', '7'], '--unseen-rating: must be in [1, 5], got 7'),
+    (['--preset', 'best'], "--preset: invalid choice: 'best'"),
+])
+def test_bad_options_are_usage_errors_naming_the_option(argv, message,
+                                                        capsys):
+    """Exit 2, nothing on stdout, the usage and the option's problem."""
     with pytest.raises(SystemExit) as info:
         cli.main(['train', *argv])
     assert info.value.code == 2
-    assert 'usage:' in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert out == ''
+    assert err.startswith('usage: python -m d2lrec train')
+    assert f'error: argument {message}' in err, err
 
 
-def test_folds_partition_the_ratings(root):
-    root, df = root
-    tests = [split_data_ml100k(df, 30, 40, fold, data_dir=root)
-             for fold in FOLDS]
-    for train, test in tests:
-        assert len(train) + len(test) == len(df)
-        assert not set(train.index) & set(test.index)
-    assert sorted(i for _, test in tests for i in test.index) == list(
-        df.index)
+def test_python_m_d2lrec_rejects_bad_values(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, '-m', 'd2lrec', 'train', '--epochs', '0'],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stdout == ''
+    assert proc.stderr.startswith('usage: python -m d2lrec train')
+    assert 'argument --epochs: must be > 0' in proc.stderr
+    assert 'Traceback' not in proc.stderr
 
 
-def test_a_fold_that_does_not_match_the_data_is_refused(root):
-    root, df = root
-    with pytest.raises(DataError, match='does not belong'):
-        split_data_ml100k(df.iloc[:100], 30, 40, 'u1', data_dir=root)
-    (root / 'ml-100k' / 'u2.test').unlink()
-    with pytest.raises(DataError, match='u2'):
-        split_data_ml100k(df, 30, 40, 'u2', data_dir=root)
+def test_cli_trains_and_prints_json(synthetic_ml100k, monkeypatch, capsys):
+    monkeypatch.setattr(mx.context, 'num_gpus', lambda: 0)
+    root, _ = synthetic_ml100k
+    argv = ['train', '--epochs', '2', '--json', '--data-dir', str(root),
+            '--hidden', '8', '--batch-size', '16']
+    status, out, err = run(capsys, argv)
+    assert status == 0
+    result = json.loads(out[-1])
+    assert {'test_rmse', 'train_loss', 'epochs', 'seconds',
+            'devices'} <= set(result)
+    assert result['epochs'] == 2 and len(result['history']) == 2
+    assert result['devices'] == ['cpu(0)']
+    assert 0 < result['test_rmse'] < 10 and 0 < result['train_loss'] < 10
+    assert result['seconds'] > 0
+    assert out[-3].startswith('train loss ')
+    assert [line.split(':')[0] for line in err.splitlines()] == [
+        'epoch 1/2', 'epoch 2/2']
+
+    # The same seed gives the same result.
+    status, out2, _ = run(capsys, argv)
+    again = json.loads(out2[-1])
+    assert status == 0
+    assert again['test_rmse'] == result['test_rmse']
+    assert again['train_loss'] == result['train_loss']
 
 
-def test_adjust_predictions_against_numpy():
-    pred = onp.array([[0.2, 3.3], [6.1, 4.0]])
-    unseen = onp.array([[False, True], [False, False]])
-    onp.testing.assert_array_equal(
-        adjust_predictions(pred, unseen, clip=True, unseen_rating=3),
-        [[1, 3], [5, 4]])
-    onp.testing.assert_array_equal(adjust_predictions(pred, unseen), pred)
+def test_cli_without_json_prints_no_json(synthetic_ml100k, capsys):
+    root, _ = synthetic_ml100k
+    status, out, _ = run(capsys, ['train', '--epochs', '1', '--hidden',
+                                  '4', '--batch-size', '32',
+                                  '--data-dir', str(root)])
+    assert status == 0
+    assert len(out) == 2 and out[0].startswith('train loss ')
 
 
-class Constant:
-    """A stand-in network that predicts a fixed matrix."""
-
-    def __init__(self, pred):
-        self.pred = pred
-
-    def __call__(self, X):
-        return np.array(self.pred[:X.shape[0]])
-
-
-def test_autorec_evaluator_options_against_numpy():
-    train = onp.array([[5, 0, 0], [0, 0, 0], [3, 0, 1]], dtype='float32')
-    test = onp.array([[0, 4, 2], [5, 0, 0], [0, 1, 0]], dtype='float32')
-    pred = onp.array([[4.5, 7.0, 0.0], [2.0, 2.0, 2.0], [1, -1, 1]],
-                     dtype='float32')
-    inter = [np.array(train)]
-    # item 1 (row) and user 1 (column) have no training rating
-    unseen = onp.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
-    expected = onp.clip(onp.where(unseen, 3, pred), 1, 5)
-    mask = test != 0
-    rmse = onp.sqrt((((test - expected) * mask) ** 2).sum() / mask.sum())
-    evaluate = autorec_evaluator(train, clip=True, unseen_rating=3)
-    assert evaluate(Constant(pred), inter, np.array(test),
-                    [mx.cpu()]) == pytest.approx(rmse, rel=1e-6)
-    plain = onp.sqrt((((test - pred) * mask) ** 2).sum() / mask.sum())
-    assert autorec_evaluator(train)(Constant(pred), inter, np.array(test),
-                                    [mx.cpu()]) == pytest.approx(plain,
-                                                                 rel=1e-6)
+def test_cli_batch_larger_than_the_data(synthetic_ml100k, capsys):
+    root, _ = synthetic_ml100k  # 40 items, the default batch size is 256
+    with pytest.raises(SystemExit) as info:
+        cli.main(['train', '--epochs', '1', '--hidden', '4',
+                  '--data-dir', str(root)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert 'usage:' in err
+    assert 'batch size 256 is larger than the 40 rows' in err
 
 
-def test_coordinate_search_keeps_the_best_option_of_each_stage(
-        monkeypatch):
-    calls = []
-
-    def fake(config, data, validation):  # best at 8, wd 1e-4
-        calls.append(config)
-        assert validation is True
-        return abs(config.hidden_layers[0] - 8) + abs(config.wd - 1e-4)
-
-    monkeypatch.setattr('d2lrec.experiment._test_rmse', fake)
-    space = (('hidden', ({'hidden_layers': (4,)}, {'hidden_layers': (8,)})),
-             ('wd', ({'wd': 1e-5}, {'wd': 1e-4})))
-    best, log = coordinate_search(space, Config(hidden_layers=(4,),
-                                                wd=1e-5), workers=1)
-    assert best == Config(hidden_layers=(8,), wd=1e-4)
-    assert list(log['chosen']) == [False, True, False, True]
-    assert len(calls) == 3  # the incumbent is not trained twice
+def test_cli_reports_missing_data(synthetic_ml100k, tmp_path, capsys):
+    # synthetic_ml100k points the download at a refused port.
+    missing = tmp_path / 'nothing-here'
+    status, out, err = run(capsys, ['train', '--epochs', '1',
+                                    '--data-dir', str(missing)])
+    assert status == 1
+    assert out == []
+    lines = err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith('d2lrec: error: could not download ')
+    assert 'refused' in lines[0].lower()
+    assert str(missing / 'ml-100k.zip') in lines[0]
+    assert 'Traceback' not in err
 
 
-def test_train_save_then_recommend(root, capsys, tmp_path):
-    root, df = root
+def test_train_save_then_recommend(synthetic_folds, capsys, tmp_path):
+    root, df = synthetic_folds
     path = str(tmp_path / 'model.params')
     status, out, err = run(capsys, [
         'train', '--epochs', '1', '--hidden', '4', '--batch-size', '8',
@@ -169,10 +230,11 @@ def test_train_save_then_recommend(root, capsys, tmp_path):
     assert out[0].startswith('#') and 'user 3' in out[0]
 
 
-def test_folds_report_their_mean(root, capsys):
+def test_folds_report_their_mean(synthetic_folds, capsys):
     status, out, err = run(capsys, [
         'train', '--split', 'folds', '--epochs', '1', '--hidden', '4',
-        '--batch-size', '8', '--data-dir', str(root[0]), '--json'])
+        '--batch-size', '8', '--data-dir', str(synthetic_folds[0]),
+        '--json'])
     assert status == 0, err
     result = json.loads(out[-1])
     assert sorted(result['folds']) == list(FOLDS)
@@ -180,45 +242,25 @@ def test_folds_report_their_mean(root, capsys):
         onp.mean(list(result['folds'].values())))
 
 
-def test_gpu_request_without_a_gpu_fails_with_a_reason(root, capsys):
+def test_gpu_request_without_a_gpu_fails_with_a_reason(synthetic_folds,
+                                                       capsys):
     status, out, err = run(capsys, ['train', '--device', 'gpu',
-                                    '--data-dir', str(root[0])])
+                                    '--data-dir', str(synthetic_folds[0])])
     assert status == 1 and out == []
     assert err.startswith('d2lrec: error: a GPU was asked for')
     assert 'Traceback' not in err
 
 
-def test_choose_devices_branches(monkeypatch):
-    assert devices_module.choose_devices('cpu') == [mx.cpu()]
-    assert devices_module.choose_devices('auto') == [mx.cpu()]
-
-    class CudaBuild:
-        def is_enabled(self, name):
-            return True
-
-    monkeypatch.setattr(mx.runtime, 'Features', CudaBuild)
-    monkeypatch.setattr(mx.context, 'num_gpus', lambda: 0)
-    with pytest.raises(devices_module.DeviceError, match='none is visible'):
-        devices_module.choose_devices('gpu')
-    monkeypatch.setattr(mx.context, 'num_gpus', lambda: 1)
-    monkeypatch.setattr(devices_module, '_gpu_problem',
-                        lambda i: 'gpu(0) has no kernels in this build')
-    with pytest.raises(devices_module.DeviceError, match='no kernels'):
-        devices_module.choose_devices('gpu')
-    monkeypatch.setattr(devices_module, '_gpu_problem', lambda i: None)
-    assert devices_module.choose_devices('gpu') == [mx.gpu(0)]
-
-
 @pytest.mark.parametrize('lr, figure, shown', [
     ('1e9', ', more than 4, the width of the rating scale', 'lr=1e+09'),
     ('1e20', 'the mean train loss is nan', 'lr=1e+20')])
-def test_divergence_exits_1_with_the_cause(root, capsys, lr, figure,
-                                           shown):
+def test_divergence_exits_1_with_the_cause(synthetic_folds, capsys, lr,
+                                           figure, shown):
     """1e9: a finite blow-up, the test RMSE beyond the rating scale;
     1e20: NaN."""
     status, out, err = run(capsys, [
         'train', '--epochs', '3', '--hidden', '4', '--batch-size', '8',
-        '--lr', lr, '--data-dir', str(root[0])])
+        '--lr', lr, '--data-dir', str(synthetic_folds[0])])
     assert status == 1 and out == []
     errors = [line for line in err.splitlines()
               if line.startswith('d2lrec: error:')]
@@ -230,8 +272,8 @@ def test_divergence_exits_1_with_the_cause(root, capsys, lr, figure,
     assert 'Traceback' not in err
 
 
-def test_ctrl_c_exits_130_and_saves_nothing(root, capsys, tmp_path,
-                                            monkeypatch):
+def test_ctrl_c_exits_130_and_saves_nothing(synthetic_folds, capsys,
+                                            tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -239,18 +281,8 @@ def test_ctrl_c_exits_130_and_saves_nothing(root, capsys, tmp_path,
     models = tmp_path / 'models'
     models.mkdir()
     status, out, err = run(capsys, [
-        'train', '--data-dir', str(root[0]), '--save',
+        'train', '--data-dir', str(synthetic_folds[0]), '--save',
         str(models / 'model.params')])
     assert status == 130
     assert 'interrupted' in err and 'Traceback' not in err
     assert list(models.iterdir()) == []
-
-
-def test_compare_gives_mean_and_std(root):
-    table = experiment.compare(
-        {'tiny': Config(hidden_layers=(4,), num_epochs=1, batch_size=8)},
-        seeds=(0, 1), data=read_data_ml100k(root[0]))
-    assert list(table.columns) == ['seed 0', 'seed 1', 'mean', 'std']
-    row = table.loc['tiny']
-    assert row['mean'] == pytest.approx((row['seed 0'] + row['seed 1']) / 2)
-    assert isinstance(table, pd.DataFrame)

@@ -1,12 +1,11 @@
-"""One experiment's settings as one value, `d2lrec.config.Config`: the
-chapter's defaults, values checked with a clear message, and the command
-line made from its fields."""
+"""One experiment's settings as one value (d2lrec.config): the
+chapter's defaults, values checked with a clear message, and the
+presets.  The command line made from its fields: test_cli.py."""
 import dataclasses
 import re
 
 import pytest
 
-from d2lrec import cli
 from d2lrec.config import PRESETS, TUNED, Config
 
 
@@ -62,51 +61,3 @@ def test_the_tuned_preset_differs_from_the_chapter_where_it_says():
     assert changed == {'hidden_layers', 'decoder_act', 'num_epochs',
                        'lr_schedule', 'clip', 'unseen_rating'}
     assert PRESETS == {'tuned': TUNED}
-
-
-@pytest.mark.parametrize('preset', [None, 'tuned'])
-def test_every_setting_is_a_command_line_option(preset):
-    """The options come from the fields: a new field is a new option,
-    with the field's help, and its default is the preset's."""
-    parser = cli.make_parser(preset)
-    train = parser._subparsers._group_actions[0].choices['train']
-    options = {action.dest: action for action in train._actions}
-    defaults = PRESETS[preset] if preset else Config()
-    for field in dataclasses.fields(Config):
-        assert options[field.name].default == getattr(defaults, field.name)
-        assert options[field.name].help == field.metadata['help']
-
-
-@pytest.mark.parametrize('argv, setting, value', [
-    (['--factors', '7'], 'num_factors', 7),
-    (['--epochs', '3'], 'num_epochs', 3),
-    (['--hidden-layers', '500,250,500'], 'hidden_layers', (500, 250, 500)),
-    (['--hidden', '100'], 'hidden_layers', (100,)),
-    (['--lr', '0.01'], 'lr', 0.01),
-    (['--clip'], 'clip', True),
-    (['--unseen-rating', '3'], 'unseen_rating', 3.0),
-    (['--split', 'u2'], 'split_mode', 'u2'),
-    (['--seed', '-3'], 'seed', -3),
-])
-def test_options_set_their_setting(argv, setting, value):
-    _, args = cli.parse_args(['train', *argv])
-    config = cli.config_of(args, args.split_mode)
-    assert getattr(config, setting) == value
-    assert config == dataclasses.replace(Config(), **{setting: value})
-
-
-@pytest.mark.parametrize('argv, message', [
-    (['--lr', '0'], 'argument --lr: must be > 0, got 0'),
-    (['--epochs', 'many'], "argument --epochs: expected int, got 'many'"),
-    (['--dropout', '1'], r'argument --dropout: must be in \[0, 1\), got 1'),
-    (['--hidden-layers', '500,0'], 'argument --hidden-layers: must be > 0'),
-    (['--hidden', '5', '--hidden-layers', '5'], 'not allowed with'),
-])
-def test_bad_options_are_usage_errors_naming_the_option(argv, message,
-                                                        capsys):
-    with pytest.raises(SystemExit) as info:
-        cli.parse_args(['train', *argv])
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert 'usage:' in err
-    assert re.search(message, err), err

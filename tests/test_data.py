@@ -1,20 +1,18 @@
 """Reading, splitting and loading MovieLens 100K (d2lrec.data, D2L §16.2),
-on synthetic data in the real format; ``u.item`` also on the real file if
-``D2LREC_DATA_DIR`` points at it."""
-import os
-import re
-
+on synthetic data in the real format: the splits (also the folds), the
+interaction matrices and `ArrayLoader`.  Parsing the files:
+test_movielens.py."""
 import mxnet as mx
 import numpy as np
 import pandas as pd
 import pytest
+from mxnet import gluon
 
-from conftest import (NUM_ITEMS, NUM_USERS, make_ratings, u_item_bytes,
-                      u_item_line)
-from d2lrec.data import (load_data_ml100k, read_data_ml100k,
-                         read_items_ml100k, split_data_ml100k)
-from d2lrec.download import DATA_DIR_ENV, DataError
-from d2lrec.movielens import split_title
+from d2lrec.data import (ArrayLoader, load_data_ml100k, read_data_ml100k,
+                         split_data_ml100k)
+from d2lrec.download import DataError
+from support import (FOLDS, NUM_ITEMS, NUM_USERS, make_ratings,
+                     ratings_matrix)
 
 COLUMNS = ['user_id', 'item_id', 'rating', 'timestamp']
 
@@ -57,104 +55,6 @@ def test_read_data_accepts_str_root(synthetic_ml100k):
     root, written = synthetic_ml100k
     data, _, _ = read_data_ml100k(str(root))
     assert len(data) == len(written)
-
-
-# u.item -------------------------------------------------------------------
-
-#: What `read_items_ml100k` makes of `SPECIAL_ITEMS` and item 8.
-EXPECTED_ITEMS = {
-    1: ('Misérables, Les', 1995), 2: ('unknown', None),
-    3: ('No Year In Title', 1996), 4: ('Seven (Se7en)', 1995),
-    5: ('Land Before Time III (V)', 1995),
-    6: ('Heidi Fleiss: Hollywood Madam', 1995),
-    7: ('Ellipsis\x85 Movie', 1990), 8: ('Movie 8', 1938),
-}
-
-
-def test_read_items_parses_latin1_titles_and_years(synthetic_titles):
-    path = synthetic_titles / 'ml-100k' / 'u.item'
-    assert 'é'.encode('latin-1') in path.read_bytes()
-    items = read_items_ml100k(synthetic_titles)
-    assert list(items.columns) == ['title', 'year']
-    assert items.index.name == 'item_id'
-    assert list(items.index) == list(range(1, NUM_ITEMS + 1))
-    assert str(items.year.dtype) == 'Int64'
-    for item_id, (title, year) in EXPECTED_ITEMS.items():
-        assert items.at[item_id, 'title'] == title
-        if year is None:
-            assert items.at[item_id, 'year'] is pd.NA
-        else:
-            assert items.at[item_id, 'year'] == year
-
-
-def test_read_items_accepts_crlf_and_unsorted_lines(synthetic_titles):
-    lines = u_item_bytes().decode('latin-1').rstrip('\n').split('\n')
-    text = '\r\n'.join(reversed(lines)) + '\r\n'
-    path = synthetic_titles / 'ml-100k' / 'u.item'
-    path.write_bytes(text.encode('latin-1'))
-    items = read_items_ml100k(synthetic_titles)
-    assert list(items.index) == list(range(1, NUM_ITEMS + 1))
-    assert items.at[1, 'title'] == 'Misérables, Les'
-
-
-@pytest.mark.parametrize('text,expected', [
-    ('Toy Story (1995)', ('Toy Story', 1995)),
-    ('unknown', ('unknown', None)),
-    ('1-900 (1994)', ('1-900', 1994)),
-    ('Two Friends (1986) ', ('Two Friends', 1986)),
-    ('Foo (Bar) (1990) (V)', ('Foo (Bar) (V)', 1990)),
-    ('Remake (1950) (1990)', ('Remake (1950)', 1990)),
-])
-def test_split_title(text, expected):
-    assert split_title(text) == expected
-
-
-def test_read_items_missing_file_says_where_and_what_to_do(
-        synthetic_titles):
-    path = synthetic_titles / 'ml-100k' / 'u.item'
-    os.remove(path)
-    with pytest.raises(DataError) as info:
-        read_items_ml100k(synthetic_titles)
-    message = str(info.value)
-    assert str(path) in message
-    assert 'ml-100k.zip' in message and DATA_DIR_ENV in message
-
-
-@pytest.mark.parametrize('content,problem', [
-    (b'', 'no movies'),
-    (b'1|Toy Story (1995)|01-Jan-1995\n', "fields, expected 24"),
-    (u_item_line('x', 'Toy Story (1995)', '').encode(), 'not a positive'),
-    (u_item_line(0, 'Toy Story (1995)', '').encode(), 'not a positive'),
-    (b'\x00\xff garbage', "fields, expected 24"),
-    (u_item_bytes(3) + u_item_line(2, 'Again (1990)', '').encode(),
-     'item id 2 appears twice'),
-])
-def test_read_items_garbled_file_is_a_data_error(synthetic_titles, content,
-                                                 problem):
-    path = synthetic_titles / 'ml-100k' / 'u.item'
-    path.write_bytes(content)
-    with pytest.raises(DataError, match=re.escape(problem)) as info:
-        read_items_ml100k(synthetic_titles)
-    assert str(path) in str(info.value)
-    assert path.read_bytes() == content  # left as it is
-
-
-def test_read_items_real_file():
-    data_dir = os.environ.get(DATA_DIR_ENV)
-    if not data_dir or not os.path.isfile(
-            os.path.join(data_dir, 'ml-100k', 'u.item')):
-        pytest.skip(f'{DATA_DIR_ENV} does not point at MovieLens 100K')
-    items = read_items_ml100k(data_dir)
-    assert len(items) == 1682
-    assert list(items.index) == list(range(1, 1683))
-    assert (items.at[1, 'title'], items.at[1, 'year']) == ('Toy Story',
-                                                           1995)
-    assert items.at[267, 'title'] == 'unknown'
-    assert items.at[267, 'year'] is pd.NA
-    assert items.at[543, 'title'] == 'Misérables, Les'
-    assert items.year.isna().sum() == 1
-    assert items.year.dropna().between(1900, 1999).all()
-    assert not items.title.str.contains(r'\(\d{4}\)').any()
 
 
 # Splits -------------------------------------------------------------------
@@ -302,3 +202,71 @@ def test_load_rejects_unknown_feedback(ratings, feedback):
     data, nu, ni = ratings
     with pytest.raises(ValueError, match='feedback'):
         load_data_ml100k(data, nu, ni, feedback)
+
+
+# Folds --------------------------------------------------------------------
+
+def test_folds_partition_the_ratings(synthetic_folds):
+    root, df = synthetic_folds
+    tests = [split_data_ml100k(df, 30, 40, fold, data_dir=root)
+             for fold in FOLDS]
+    for train, test in tests:
+        assert len(train) + len(test) == len(df)
+        assert not set(train.index) & set(test.index)
+    assert sorted(i for _, test in tests for i in test.index) == list(
+        df.index)
+
+
+def test_a_fold_that_does_not_match_the_data_is_refused(synthetic_folds):
+    root, df = synthetic_folds
+    with pytest.raises(DataError, match='does not belong'):
+        split_data_ml100k(df.iloc[:100], 30, 40, 'u1', data_dir=root)
+    (root / 'ml-100k' / 'u2.test').unlink()
+    with pytest.raises(DataError, match='u2'):
+        split_data_ml100k(df, 30, 40, 'u2', data_dir=root)
+
+
+# ArrayLoader --------------------------------------------------------------
+
+def test_array_loader_rollover_and_keep():
+    users = np.arange(10)
+    np.random.seed(0)
+    loader = ArrayLoader((users, users, users), batch_size=4, shuffle=True,
+                         last_batch='rollover')
+    first = [b[0].asnumpy() for b in loader]
+    second = [b[0].asnumpy() for b in loader]
+    assert [len(b) for b in first] == [4, 4]  # 2 left over
+    assert [len(b) for b in second] == [4, 4, 4]  # 2 + 10 = 12
+    seen = np.concatenate(first + second)
+    assert sorted(seen) == sorted(list(range(10)) * 2)
+    assert len(set(seen[:8])) == 8
+    keep = ArrayLoader((users, users, users.astype('float32')), batch_size=4)
+    batches = list(keep)
+    assert [len(b[0]) for b in batches] == [4, 4, 2] and len(keep) == 3
+    assert batches[0][2].dtype == np.float32
+    np.testing.assert_array_equal(batches[2][1].asnumpy(), [8, 9])
+
+
+@pytest.mark.parametrize('last_batch', ['rollover', 'keep'])
+def test_array_loader_gives_the_dataloaders_batches(last_batch):
+    """Training on either is the same: same batches, same random draws."""
+    rows = ratings_matrix(np.random.RandomState(0), (23, 5))
+    batches = {}
+    for name, loader in (
+            ('gluon', gluon.data.DataLoader(rows, batch_size=4, shuffle=True,
+                                            last_batch=last_batch)),
+            ('d2lrec', ArrayLoader((rows,), batch_size=4, shuffle=True,
+                                   last_batch=last_batch))):
+        np.random.seed(3)
+        batches[name] = [(len(loader), [b[0] if isinstance(b, list) else b
+                                        for b in loader])
+                         for _ in range(3)]  # epochs
+        batches[name].append(np.random.uniform())  # the generator's state
+    gluon_batches, d2lrec_batches = batches['gluon'], batches['d2lrec']
+    assert gluon_batches[-1] == d2lrec_batches[-1]
+    for (length, ours), (their_length, theirs) in zip(d2lrec_batches[:-1],
+                                                      gluon_batches[:-1]):
+        assert length == their_length and len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert a.dtype == b.dtype == np.float32
+            np.testing.assert_array_equal(a.asnumpy(), b.asnumpy())

@@ -16,10 +16,10 @@ import numpy as onp
 import pytest
 
 import d2lrec.modelfile as M
-from conftest import (full_disk_by_dev_full, full_disk_by_patched_write,
-                      trained_like)
 from d2lrec.experiment import build_net
 from d2lrec.recommend import predict_ratings
+from support import (full_disk_by_dev_full, full_disk_by_patched_write,
+                     trained_like)
 
 CPU = [mx.cpu()]
 

@@ -1,11 +1,13 @@
-"""Training and evaluating on two devices, as the book does (D2L §16.4,
-with §13.6's ``split_and_load``): every batch is split over the devices,
-their gradients are summed, and the evaluators join their outputs.
+"""Integration tests of the multi-device path, end to end (d2lrec.train,
+the evaluators and d2lrec.cli): training and evaluating on two devices,
+as the book does (D2L §16.4, with §13.6's ``split_and_load``): every
+batch is split over the devices, their gradients are summed, and the
+evaluators join their outputs.
 
 MXNet treats ``cpu(0)`` and ``cpu(1)`` as two devices, so a CPU machine
 runs the path that two GPUs would.  The RMSE comparisons train on the real
 MovieLens 100K (skipped without it, except in CI); the rest is synthetic.
-The mean loss per example on two devices: tests/test_train_unit.py.
+The mean loss per example on two devices: tests/test_train.py.
 """
 import json
 
@@ -15,25 +17,19 @@ import pytest
 from mxnet import gluon
 from mxnet.gluon.data import DataLoader
 
-from conftest import ratings_matrix
-
 import d2lrec.devices as DEVICES
 from d2lrec import cli
 from d2lrec.autorec import AutoRec, evaluator
-from d2lrec.data import ArrayLoader, read_data_ml100k
+from d2lrec.data import ArrayLoader
 from d2lrec.experiment import train_and_evaluate
 from d2lrec.loss import L2Loss
 from d2lrec.mf import MF, rmse_evaluator
 from d2lrec.protocol import autorec_evaluator, mf_evaluator
 from d2lrec.train import train_recsys_rating
+from support import ratings_matrix
 
 ONE, TWO = [mx.cpu(0)], [mx.cpu(0), mx.cpu(1)]
 NUM_ROWS, NUM_USERS, NUM_ITEMS = 11, 6, 7  # batches 4, 4, 3 or 5, 5, 1
-
-
-@pytest.fixture(scope='module')
-def ml100k(real_data):
-    return read_data_ml100k()
 
 
 @pytest.mark.parametrize('config, worst', [

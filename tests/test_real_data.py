@@ -1,4 +1,6 @@
-"""The chapter on the real MovieLens 100K, through the command line.
+"""Integration tests on the real MovieLens 100K: the chapter and the
+other models, divergence, save/recommend and Ctrl-C, through the command
+line (``python -m d2lrec``).
 
 Needs the real data under ``$D2LREC_DATA_DIR`` (CI points it at
 ``../shared/data``); elsewhere these tests are skipped, except in CI, where

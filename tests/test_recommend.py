@@ -11,10 +11,10 @@ import pytest
 from mxnet import autograd, np
 
 import d2lrec.recommend as R
-from conftest import trained_like
 from d2lrec.config import Config
 from d2lrec.data import load_data_ml100k, read_items_ml100k
 from d2lrec.experiment import build_net
+from support import trained_like
 
 CPU = [mx.cpu()]
 

@@ -1,7 +1,8 @@
-"""Many configurations trained in worker processes
-(`d2lrec.experiment.train_many`, behind `compare` and
-`coordinate_search`): the RMSEs of training them one after another in
-this process, bit for bit, and a worker's error raised here.
+"""Sweeps: many configurations trained in worker processes (`train_many`,
+behind `compare` and `coordinate_search`; imported from d2lrec.experiment
+until they move to d2lrec.sweep): the RMSEs of training them one after
+another in this process, bit for bit, and a worker's error raised here;
+`compare`'s table.
 
 The comparisons train on the real MovieLens 100K (skipped without it,
 except in CI), a few epochs each; the rest is synthetic.
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from concurrent.futures.process import BrokenProcessPool
 
+import pandas as pd
 import pytest
 
 from d2lrec import experiment
@@ -30,11 +32,6 @@ CONFIGS = [
            decoder_act='relu', num_epochs=2),
     Config(num_epochs=2, clip=True, unseen_rating=3, seed=1),
 ]
-
-
-@pytest.fixture(scope='module')
-def ml100k(real_data):
-    return read_data_ml100k()
 
 
 @pytest.mark.parametrize('validation', [False, True])
@@ -133,3 +130,13 @@ def test_ctrl_c_stops_the_sweep_not_the_workers(two_runs):
         os.kill(process.pid, signal.SIGINT)
     assert train_many(configs, data, workers=2) == rmses
     assert experiment._POOLS[2] is pool  # the workers lived on
+
+
+def test_compare_gives_mean_and_std(synthetic_folds):
+    table = experiment.compare(
+        {'tiny': Config(hidden_layers=(4,), num_epochs=1, batch_size=8)},
+        seeds=(0, 1), data=read_data_ml100k(synthetic_folds[0]))
+    assert list(table.columns) == ['seed 0', 'seed 1', 'mean', 'std']
+    row = table.loc['tiny']
+    assert row['mean'] == pytest.approx((row['seed 0'] + row['seed 1']) / 2)
+    assert isinstance(table, pd.DataFrame)

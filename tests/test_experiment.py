@@ -1,0 +1,40 @@
+"""One experiment (d2lrec.experiment.train_and_evaluate): every model
+on the same split, user-based AutoRec's rows and unknown models."""
+import numpy as onp
+import pytest
+
+from d2lrec.autorec import DeepAutoRec
+from d2lrec.experiment import train_and_evaluate
+
+
+@pytest.mark.parametrize('model', ['autorec', 'uautorec', 'mf'])
+def test_every_model_trains_on_the_same_split(synthetic_ml100k, model):
+    root, df = synthetic_ml100k
+    kwargs = dict(model=model, hidden_layers=(8, 4, 8), num_factors=3,
+                  num_epochs=2, batch_size=8, data_dir=root, plot=False)
+    result = train_and_evaluate(**kwargs)
+    assert result['model'] == model and result['epochs'] == 2
+    assert onp.isfinite(result['test_rmse'])
+    assert train_and_evaluate(**kwargs)['test_rmse'] == result['test_rmse']
+
+
+def test_user_based_autorec_reconstructs_users(synthetic_ml100k, monkeypatch):
+    root, df = synthetic_ml100k
+    shapes = []
+    original = DeepAutoRec.forward
+
+    def recording_forward(self, input):
+        shapes.append(input.shape)
+        return original(self, input)
+
+    monkeypatch.setattr(DeepAutoRec, 'forward', recording_forward)
+    train_and_evaluate(model='uautorec', hidden_layers=(4,), num_epochs=1,
+                       batch_size=8, data_dir=root, plot=False)
+    num_users, num_items = df.user_id.nunique(), df.item_id.nunique()
+    assert shapes[0] == (8, num_items)  # a batch of users' rows
+    assert shapes[-1] == (num_users, num_items)  # evaluation: all users
+
+
+def test_unknown_model_is_refused(synthetic_ml100k):
+    with pytest.raises(ValueError, match='model must be one of'):
+        train_and_evaluate(model='svd', data_dir=synthetic_ml100k[0])
