@@ -13,20 +13,21 @@ import os
 import numpy as np
 import pytest
 
-# Not ``import d2lrec.download``: the package rebinds the name
-# ``d2lrec.download`` to the function `d2lrec.download.download`.
 import d2lrec.download as DOWNLOAD
 from support import (FOLDS, NUM_ITEMS, NUM_RATINGS, NUM_USERS, make_ratings,
                      make_zip, refused_port, sha256, u_data_bytes,
                      u_info_bytes, u_item_bytes)
 
 
-@pytest.fixture(autouse=True, scope='session')
+@pytest.fixture
 def numpy_mode():
-    """The package assumes ``npx.set_np()``, as the book's notebooks do."""
+    """MXNet's NumPy mode, as the book's notebooks set it, for a test that
+    writes MXNet code of its own; d2lrec's functions need none, so the
+    other tests call them without it."""
     from mxnet import npx
     npx.set_np()
     yield
+    npx.reset_np()
 
 
 @pytest.fixture

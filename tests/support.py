@@ -137,7 +137,7 @@ def trained_like(model, num_users, num_items, scale=1.0, dropout=0.05):
     import mxnet as mx
     from mxnet import np
 
-    from d2lrec.experiment import build_net
+    from d2lrec.models import build_net
     config = Config(model=model, hidden_layers=(4,), num_factors=3,
                     dropout=dropout)
     net = build_net(config, num_users, num_items)

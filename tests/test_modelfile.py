@@ -16,8 +16,8 @@ import numpy as onp
 import pytest
 
 import d2lrec.modelfile as M
-from d2lrec.experiment import build_net
-from d2lrec.recommend import predict_ratings
+from d2lrec.models import build_net
+from d2lrec.recommendations import predict_ratings
 from support import (full_disk_by_dev_full, full_disk_by_patched_write,
                      trained_like)
 

@@ -1,6 +1,5 @@
 """Sweeps: many configurations trained in worker processes (`train_many`,
-behind `compare` and `coordinate_search`; imported from d2lrec.experiment
-until they move to d2lrec.sweep): the RMSEs of training them one after
+behind `compare` and `coordinate_search`, in d2lrec.sweep): the RMSEs of training them one after
 another in this process, bit for bit, and a worker's error raised here;
 `compare`'s table.
 
@@ -9,17 +8,15 @@ except in CI), a few epochs each; the rest is synthetic.
 """
 import os
 import signal
-import subprocess
-import sys
 from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
 import pytest
 
-from d2lrec import experiment
-from d2lrec.config import Config, threads_for_new_processes
+from d2lrec import sweep
+from d2lrec.config import Config
 from d2lrec.data import read_data_ml100k
-from d2lrec.experiment import compare, train_many
+from d2lrec.sweep import compare, train_many
 from d2lrec.train import DivergenceError
 
 #: One of each kind of run in the notebooks: AutoRec (the chapter's,
@@ -62,23 +59,6 @@ def test_no_run_gives_no_rmse():
     assert train_many([]) == []
 
 
-def test_new_processes_get_their_threads_then_it_is_restored(monkeypatch):
-    def child():
-        return subprocess.run(
-            [sys.executable, '-c',
-             'import os; print(os.environ.get("OMP_NUM_THREADS"))'],
-            capture_output=True, text=True, check=True).stdout.strip()
-
-    monkeypatch.setenv('OMP_NUM_THREADS', '7')
-    with threads_for_new_processes(1):
-        assert child() == '1'
-    assert os.environ['OMP_NUM_THREADS'] == '7' == child()
-    monkeypatch.delenv('OMP_NUM_THREADS')
-    with threads_for_new_processes(2):
-        assert child() == '2'
-    assert 'OMP_NUM_THREADS' not in os.environ
-
-
 def test_a_run_in_rmse_of_is_not_trained_again(monkeypatch):
     trained = []
 
@@ -86,7 +66,7 @@ def test_a_run_in_rmse_of_is_not_trained_again(monkeypatch):
         trained.append(config)
         return config.hidden_layers[0] / 1000
 
-    monkeypatch.setattr('d2lrec.experiment._test_rmse', fake)
+    monkeypatch.setattr('d2lrec.sweep._test_rmse', fake)
     known = {Config(): 0.9}  # the chapter's, as if trained before
     configs = {'chapter': Config(), 'hidden 200': Config(hidden_layers=(200,))}
     table = compare(configs, seeds=(0, 1), workers=1, rmse_of=known)
@@ -108,20 +88,20 @@ def two_runs(synthetic_ml100k):
     configs = [Config(hidden_layers=(4,), batch_size=8, num_epochs=1,
                       seed=seed) for seed in (0, 1)]
     rmses = train_many(configs, data, workers=2)
-    return data, configs, rmses, experiment._POOLS[2]
+    return data, configs, rmses, sweep._POOLS[2]
 
 
 def test_workers_are_kept_and_a_dead_one_is_replaced(two_runs):
     data, configs, rmses, pool = two_runs
     assert train_many(configs[::-1], data, workers=2) == rmses[::-1]
-    assert experiment._POOLS[2] is pool  # the same workers, kept
+    assert sweep._POOLS[2] is pool  # the same workers, kept
     for process in list(pool._processes.values()):
         os.kill(process.pid, signal.SIGKILL)
         process.join()
     with pytest.raises(BrokenProcessPool):
         train_many(configs, data, workers=2)
     assert train_many(configs, data, workers=2) == rmses  # new workers
-    assert experiment._POOLS[2] is not pool
+    assert sweep._POOLS[2] is not pool
 
 
 def test_ctrl_c_stops_the_sweep_not_the_workers(two_runs):
@@ -129,11 +109,11 @@ def test_ctrl_c_stops_the_sweep_not_the_workers(two_runs):
     for process in list(pool._processes.values()):  # as Jupyter does
         os.kill(process.pid, signal.SIGINT)
     assert train_many(configs, data, workers=2) == rmses
-    assert experiment._POOLS[2] is pool  # the workers lived on
+    assert sweep._POOLS[2] is pool  # the workers lived on
 
 
 def test_compare_gives_mean_and_std(synthetic_folds):
-    table = experiment.compare(
+    table = sweep.compare(
         {'tiny': Config(hidden_layers=(4,), num_epochs=1, batch_size=8)},
         seeds=(0, 1), data=read_data_ml100k(synthetic_folds[0]))
     assert list(table.columns) == ['seed 0', 'seed 1', 'mean', 'std']

@@ -12,7 +12,7 @@ def test_coordinate_search_keeps_the_best_option_of_each_stage(
         assert validation is True
         return abs(config.hidden_layers[0] - 8) + abs(config.wd - 1e-4)
 
-    monkeypatch.setattr('d2lrec.experiment._test_rmse', fake)
+    monkeypatch.setattr('d2lrec.sweep._test_rmse', fake)
     space = (('hidden', ({'hidden_layers': (4,)}, {'hidden_layers': (8,)})),
              ('wd', ({'wd': 1e-5}, {'wd': 1e-4})))
     best, log = coordinate_search(space, Config(hidden_layers=(4,),

@@ -1,4 +1,4 @@
-"""Recommendations (d2lrec.recommend; beyond D2L §16.4), on synthetic
+"""Recommendations (d2lrec.recommendations; beyond D2L §16.4), on synthetic
 data in the real format."""
 import re
 import subprocess
@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from mxnet import autograd, np
 
-import d2lrec.recommend as R
+import d2lrec.models as models
+import d2lrec.recommendations as R
 from d2lrec.config import Config
 from d2lrec.data import load_data_ml100k, read_items_ml100k
-from d2lrec.experiment import build_net
+from d2lrec.models import build_net
 from support import trained_like
 
 CPU = [mx.cpu()]
@@ -56,8 +57,8 @@ def test_predict_ratings_batches_give_the_same_result(ratings, model,
     data, num_users, num_items = ratings
     net, _ = trained_like(model, num_users, num_items)
     whole = R.predict_ratings(net, model, num_users, num_items, data)
-    monkeypatch.setattr(R, 'BATCH_ROWS', 7)
-    monkeypatch.setattr(R, 'BATCH_PAIRS', 50)
+    monkeypatch.setattr(models, 'EVAL_BATCH_SIZE', 7)
+    monkeypatch.setattr(models, 'BATCH_PAIRS', 50)
     onp.testing.assert_allclose(
         R.predict_ratings(net, model, num_users, num_items, data, CPU),
         whole, rtol=1e-6, atol=1e-6)
@@ -232,6 +233,6 @@ def test_format_recommendations_without_titles_or_rows(small):
 
 
 def test_import_has_no_side_effects():
-    code = ('import sys, d2lrec.recommend; '
+    code = ('import sys, d2lrec.recommendations; '
             'assert "mxnet" not in sys.modules, "mxnet imported"')
     subprocess.run([sys.executable, '-c', code], check=True)
