@@ -42,6 +42,7 @@ def test_every_notebook_starts_with_the_same_short_silent_cell():
     lines = CELL.splitlines()
     assert len(lines) <= 8
     assert max(map(len, lines)) <= 79
+    assert CELL in (ROOT / 'docs' / 'colab.md').read_text()
 
 
 class Machine:

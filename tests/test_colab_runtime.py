@@ -10,9 +10,11 @@ names a Python 3.12, as Colab's).
    (an IPython startup file), as on Colab.
 3. The first code cell of notebook 02, run as it is, with google.colab
    and numpy 2 loaded: it installs d2lrec, which is missing, and runs
-   its d2lrec/colab.py, which installs the CPU stack (no nvidia-smi).  Only the install source of d2lrec is pointed at
-   this checkout, by git's ``url.<base>.insteadOf``: pip clones the
-   checkout's committed HEAD where Colab clones GitHub.
+   its d2lrec/colab.py, which installs the CPU stack (there is no
+   nvidia-smi here; tests/test_colab.py fakes one for the GPU stack).
+   Only the install source of d2lrec is pointed at this checkout, by
+   git's ``url.<base>.insteadOf``: pip clones the checkout's committed
+   HEAD where Colab clones GitHub.
 4. The restart: the cell kills its process; a new process runs it again.
 5. Notebook 02 under nbval in that venv, against its committed outputs.
 
