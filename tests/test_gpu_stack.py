@@ -6,8 +6,8 @@ skipped unless D2LREC_GPU_PYTHON names the Python to build it with).
    d2lrec/stack-cu112.txt``: mxnet-cu112 1.9.1 and NVIDIA's CUDA 11
    wheels, about 4 GB), kept between runs under D2LREC_CACHE (default
    ~/.cache/d2lrec) in a directory named by a hash of the stack file and
-   the Python, so a changed stack gets a new venv; one that did not
-   finish is removed and made again.  d2lrec comes from this checkout
+   the Python, so a changed stack gets a new venv (and the old one is
+   removed); one that did not finish is removed and made again.  d2lrec comes from this checkout
    (PYTHONPATH), not from the venv.
 2. Every library libmxnet.so needs, except the driver's libcuda.so.1, is
    in that venv (``ldd``).
@@ -67,7 +67,8 @@ def venv():
     with open(cache / 'venv-cu112.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one maker at a time
         if not (path / 'd2lrec-complete').exists():
-            shutil.rmtree(path, ignore_errors=True)
+            for old in cache.glob('venv-cu112-*'):  # 4 GB each: keep one
+                shutil.rmtree(old, ignore_errors=True)
             made = run(PYTHON, '-m', 'venv', str(path))
             assert made.returncode == 0, made.stderr
             installed = run(str(path / 'bin' / 'python'), '-m', 'pip',
@@ -131,7 +132,8 @@ def test_import_d2lrec_makes_mxnet_cu112_work(venv, driver):
                      'no GPU (check nvidia-smi and CUDA_VISIBLE_DEVICES).']
     bare = python(venv, ['-c', 'import mxnet'], driver)
     assert bare.returncode == 1
-    assert 'OSError: libcudart.so.11.0: cannot open' in bare.stderr
+    assert re.search(r'OSError: lib\w+\.so\.[\d.]+: cannot open shared '
+                     r'object file', bare.stderr), bare.stderr
 
 
 def test_the_chapter_on_mxnet_cu112_gives_the_cpu_builds_rmse(venv,
@@ -172,7 +174,7 @@ def test_without_a_driver_it_says_so(venv):
 def test_a_driver_too_old_for_cuda_11_is_named(venv, driver):
     """A driver for CUDA 10.2: mxnet-cu112 counts no GPU, and says why."""
     old = {'D2LREC_STAND_IN_CUDA': '10020'}
-    code = ('import d2lrec, warnings; warnings.simplefilter("error"); '
+    code = ('import d2lrec, warnings; warnings.simplefilter("always"); '
             'd2lrec.try_all_gpus()')
     note = python(venv, ['-c', code], driver, **old)
     why = ('the NVIDIA driver supports CUDA 10.2, but mxnet-cu112 needs '
