@@ -1,4 +1,6 @@
 # make chapter: set up a venv and run D2L §16.4 end to end (test RMSE)
+# make chapter GPU=1: the same on an NVIDIA GPU, in .venv-cu112 (the GPU
+#               stack, d2lrec/stack-cu112.txt; docs/gpu.md), --device gpu
 # make test:    set up the environments and run every test, notebooks
 #               included, in each, then the current-Colab test
 #
@@ -18,13 +20,14 @@ NO_PYTHON = no python3.11, python3.12 or python3 runs here; install Python \
 PY := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null))
 VENV ?= .venv
 VENV126 ?= .venv-numpy126
+VENVGPU ?= .venv-cu112
 
 ifeq ($(PY),3.11)
 CHAPTER_VENV := $(VENV)
-TESTS := test-main test-numpy126 test-isa test-colab
+TESTS := test-main test-numpy126 test-isa test-colab test-gpu-stack
 else
 CHAPTER_VENV := $(VENV126)
-TESTS := test-numpy126 test-isa test-colab
+TESTS := test-numpy126 test-isa test-colab test-gpu-stack
 endif
 
 # The current-Colab test needs a Python 3.12 (Colab's), from the PATH or
@@ -35,7 +38,7 @@ COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p)
 endif
 
 .PHONY: chapter test test-main test-numpy126 test-isa test-colab \
-	benchmark check-python
+	test-gpu-stack benchmark check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -61,8 +64,23 @@ $(VENV126)/.installed-$(PY): requirements-numpy126.txt d2lrec/stack.txt \
 		-r requirements-numpy126.txt || { rm -rf $(VENV126); exit 1; }
 	touch $@
 
+# The GPU stack, by pip alone: mxnet-cu112 and NVIDIA's CUDA 11 wheels
+# (about 4 GB), which `import d2lrec` loads for mxnet (d2lrec/_cuda.py).
+$(VENVGPU)/.installed-$(PY): d2lrec/stack-cu112.txt pyproject.toml \
+		| check-python
+	$(PYTHON) -m venv --clear $(VENVGPU)
+	printf '*\n' > $(VENVGPU)/.gitignore
+	$(VENVGPU)/bin/python -m pip install --no-deps \
+		-r d2lrec/stack-cu112.txt -e . || { rm -rf $(VENVGPU); exit 1; }
+	touch $@
+
+ifdef GPU
+chapter: check-python $(VENVGPU)/.installed-$(PY)
+	$(VENVGPU)/bin/python -m d2lrec train --device gpu
+else
 chapter: check-python $(CHAPTER_VENV)/.installed-$(PY)
 	$(CHAPTER_VENV)/bin/python -m d2lrec train
+endif
 
 test: check-python $(TESTS)
 
@@ -95,6 +113,14 @@ test-colab: $(CHAPTER_VENV)/.installed-$(PY)
 	3.12 (Colab'"'"'s): set COLAB_PYTHON=/path/to/python3.12' >&2; exit 1; }
 	D2LREC_COLAB_PYTHON=$(COLAB_PYTHON) \
 		$(CHAPTER_VENV)/bin/python -m pytest tests/test_colab_runtime.py
+
+# The GPU stack, proven up to the driver: tests/test_gpu_stack.py (see
+# its header) builds its venv under D2LREC_CACHE (~/.cache/d2lrec) and
+# reuses it while d2lrec/stack-cu112.txt and the Python stay the same.
+# It runs in .venv-numpy126, the CPU stack that the GPU stack mirrors.
+test-gpu-stack: $(VENV126)/.installed-$(PY)
+	D2LREC_GPU_PYTHON=$(PYTHON) \
+		$(VENV126)/bin/python -m pytest tests/test_gpu_stack.py
 
 benchmark: $(VENV)/.installed-$(PY)
 	$(VENV)/bin/python benchmarks/chapter_speed.py

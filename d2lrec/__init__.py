@@ -14,14 +14,22 @@ alias that mxnet 1.9.1 needs and those versions removed.  That is its one
 change to global state, and it must come first: ``import d2lrec`` before
 ``import mxnet`` or ``from d2l import mxnet``.  Every ``d2lrec.*``
 module import runs this file first, so they apply it too.
+
+With mxnet-cu112, the book's GPU build, it then loads the CUDA 11
+libraries that ``d2lrec/stack-cu112.txt`` installs from pip, so that
+mxnet finds them (`d2lrec._cuda`; with CPU mxnet it does nothing), or
+raises `StackError` saying which are missing, or that the NVIDIA driver
+is.
 """
 import importlib
 import sys
 
 from d2lrec._compat import StackError, alias_numpy_bool, check_stack
+from d2lrec._cuda import load_cuda_libraries
 
 try:
     check_stack()
+    load_cuda_libraries()
 except StackError as e:
     # ``python -m d2lrec``: sys.argv[0] is '-m' while Python imports this
     # package to find d2lrec.__main__; say it as the CLI says errors.

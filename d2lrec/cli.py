@@ -179,9 +179,9 @@ def main(argv=None):
         from mxnet import npx
     except OSError as e:  # mxnet-cu112 without its CUDA libraries
         print(f'd2lrec: error: mxnet could not load a library it needs: '
-              f'{e}. mxnet-cu112 needs the CUDA 11.2 and cuDNN 8 '
-              f'libraries on the loader path (see environment.yml and '
-              f'the README), or install the CPU build: pip install '
+              f'{e}. mxnet-cu112 needs the CUDA 11 libraries of the GPU '
+              f'stack: pip install --no-deps -r d2lrec/stack-cu112.txt '
+              f'(docs/gpu.md), or install the CPU build: pip install '
               f'mxnet==1.9.1.', file=sys.stderr)
         return 1
     from d2lrec.devices import DeviceError, choose_devices

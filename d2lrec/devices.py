@@ -4,13 +4,20 @@ them (§13.5).
 d2lrec replaces d2l 1.0.3's ``try_all_gpus``, which returns ``[]`` on a
 machine without a GPU, so the book's ``split_and_load`` divides by zero.
 `choose_devices` backs ``--device``: it says why when a GPU was asked for
-and cannot be used, instead of quietly running on the CPU.
+and cannot be used, instead of quietly running on the CPU.  With
+mxnet-cu112, `try_all_gpus` leaves out the GPUs it has no kernels for
+(Hopper and newer) and warns why, as it does when it finds no GPU at all
+(`d2lrec._cuda` asks the driver).
 """
+import warnings
+
 import mxnet as mx
 from mxnet import gluon
 
+from d2lrec import _cuda
+
 #: mxnet-cu112 1.9.1 carries GPU kernels for these architectures only.
-SUPPORTED_SM = 'sm_50 to sm_86 (Maxwell to Ampere)'
+SUPPORTED_SM = _cuda.SUPPORTED
 
 
 class DeviceError(RuntimeError):
@@ -22,10 +29,30 @@ def try_gpu(i=0):
     return mx.gpu(i) if mx.context.num_gpus() >= i + 1 else mx.cpu()
 
 
+class GPUWarning(UserWarning):
+    """mxnet-cu112 leaves out a GPU, or finds none; the message says why."""
+
+
+def usable_gpus():
+    """Return the GPUs this mxnet can run, and why mxnet-cu112 leaves
+    any out (a list of lines; always empty with CPU mxnet)."""
+    count = mx.context.num_gpus()
+    if count == 0:
+        if not mx.runtime.Features().is_enabled('CUDA'):
+            return [], []
+        return [], [f'mxnet-cu112 runs on the CPU: {_cuda.gpu_problem()}']
+    unusable = _cuda.unusable_gpus()
+    return ([mx.gpu(i) for i in range(count) if i not in unusable],
+            [f'{why}; it is left out' for why in unusable.values()])
+
+
 def try_all_gpus():
     """Return all available GPUs, or ``[cpu()]`` if there is none
-    (D2L §6.7)."""
-    return [mx.gpu(i) for i in range(mx.context.num_gpus())] or [mx.cpu()]
+    (D2L §6.7); with mxnet-cu112, warn why a GPU is left out."""
+    gpus, problems = usable_gpus()
+    for problem in problems:
+        warnings.warn(problem + '.', GPUWarning, stacklevel=2)
+    return gpus or [mx.cpu()]
 
 
 def split_batch(arrays, devices, even_split=False):
@@ -83,22 +110,22 @@ def choose_devices(kind='auto'):
     if not mx.runtime.Features().is_enabled('CUDA'):
         raise DeviceError(
             'a GPU was asked for, but this mxnet is a CPU build. Install '
-            'mxnet-cu112 with the CUDA 11.2 and cuDNN 8 libraries '
-            '(environment.yml), or use --device cpu.')
+            'the GPU stack, mxnet-cu112 with the CUDA 11 libraries: pip '
+            'install --no-deps -r d2lrec/stack-cu112.txt (docs/gpu.md), '
+            'or use --device cpu.')
     try:
-        count = mx.context.num_gpus()
+        gpus, problems = usable_gpus()
     except mx.base.MXNetError as e:
         raise DeviceError(
             f'a GPU was asked for, but the CUDA driver could not be '
             f'queried ({str(e).splitlines()[0]}). Check that an NVIDIA '
             f'driver is installed (nvidia-smi), or use --device cpu.'
         ) from e
-    if count == 0:
-        raise DeviceError('a GPU was asked for, but none is visible '
-                          '(check nvidia-smi and CUDA_VISIBLE_DEVICES), '
-                          'or use --device cpu.')
-    for i in range(count):
-        problem = _gpu_problem(i)
+    if problems:
+        raise DeviceError(f'a GPU was asked for, but {problems[0]}. Use '
+                          f'--device cpu.')
+    for gpu in gpus:
+        problem = _gpu_problem(gpu.device_id)
         if problem:
             raise DeviceError(f'a GPU was asked for, but {problem}')
-    return [mx.gpu(i) for i in range(count)]
+    return gpus

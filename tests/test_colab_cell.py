@@ -1,15 +1,16 @@
-"""The notebooks' first code cell: install on Colab, nothing elsewhere.
+"""The notebooks' first code cell: on Colab, install d2lrec if needed and
+run d2lrec/colab.py (tests/test_colab.py tests that); elsewhere nothing.
 
-Colab itself cannot run here.  These tests execute the cell's source with
-a fake ``google.colab`` module and with ``subprocess.run`` and ``os.kill``
-replaced, and check what it would run; one test lets its readiness check
-run for real, in this environment, as it would after Colab's restart.
-tests/test_colab_runtime.py runs the cell for real, on a runtime shaped
-like today's Colab.
+These tests check the cell's shape and run it with a fake
+``google.colab`` module, with ``subprocess.run`` and ``os.kill``
+replaced.  tests/test_colab_runtime.py runs it for real, on a runtime
+shaped like today's Colab.
 """
+import importlib.util
 import os
 import pathlib
 import re
+import runpy
 import subprocess
 import sys
 import types
@@ -20,8 +21,7 @@ import tomllib
 
 ROOT = pathlib.Path(__file__).parents[1]
 NOTEBOOKS = sorted((ROOT / 'notebooks').glob('*.ipynb'))
-PIP = [sys.executable, '-m', 'pip', 'install', '-q', '--no-deps']
-STACK = str(ROOT / 'd2lrec' / 'stack.txt')
+BADGE = 'https://colab.research.google.com/assets/colab-badge.svg'
 
 
 def first_code_cell(path):
@@ -30,38 +30,33 @@ def first_code_cell(path):
 
 
 CELL = first_code_cell(NOTEBOOKS[0]).source
-SOURCE = re.search(r"SOURCE = '([^']+)'", CELL)[1]
-INSTALL = [PIP + [SOURCE], PIP + ['-r', STACK]]
-BADGE = 'https://colab.research.google.com/assets/colab-badge.svg'
+SOURCE = re.search(r"'(git\+https://[^']+)'", CELL)[1]
 
 
-def test_every_notebook_starts_with_the_same_silent_install_cell():
+def test_every_notebook_starts_with_the_same_short_silent_cell():
     assert len(NOTEBOOKS) >= 2
     for path in NOTEBOOKS:
         cell = first_code_cell(path)
         assert cell.source == CELL, path.name
         assert cell.outputs == [], path.name
+    lines = CELL.splitlines()
+    assert len(lines) <= 8
+    assert max(map(len, lines)) <= 79
+    assert CELL in (ROOT / 'docs' / 'colab.md').read_text()
 
 
 class Machine:
     """Stands in for ``subprocess.run`` and ``os.kill``, and records.
+    Python's own ``-c`` checks, and ``nvidia-smi``, run for real."""
 
-    `checks` are the exit codes of the cell's readiness checks
-    (``python -c CHECK``), in order; None runs the check for real."""
-
-    def __init__(self, checks=()):
-        self.checks = list(checks)
+    def __init__(self):
         self.calls = []
         self.killed = []
 
     def run(self, cmd, **kwargs):
+        if cmd[0] == 'nvidia-smi' or cmd[1] == '-c':
+            return REAL_RUN(cmd, **kwargs)
         self.calls.append(cmd)
-        if cmd[1] == '-c':
-            code = self.checks.pop(0)
-            if code is None:
-                return REAL_RUN(cmd, **kwargs)
-            return subprocess.CompletedProcess(cmd, code, '',
-                                               'ImportError: mxnet')
         return subprocess.CompletedProcess(cmd, 0)
 
     def kill(self, pid, signal):
@@ -72,85 +67,63 @@ REAL_RUN = subprocess.run
 
 
 @pytest.fixture
-def machine(monkeypatch, tmp_path):
+def run_cell(monkeypatch, tmp_path):
     """Run the cell on Colab (`colab=True`) or elsewhere; return the
-    `Machine` that saw it.  The cell's mark of a restart goes to
-    `tmp_path` (it keeps it under ``sys.prefix``)."""
+    `Machine` that saw it."""
     monkeypatch.setattr(sys, 'prefix', str(tmp_path))
+    monkeypatch.setenv('PATH', '/usr/bin:/bin')  # no nvidia-smi: a CPU
 
-    def run_cell(colab, checks=()):
+    def run(colab):
         if colab:
             monkeypatch.setitem(sys.modules, 'google.colab',
                                 types.ModuleType('google.colab'))
         else:
             monkeypatch.delitem(sys.modules, 'google.colab', raising=False)
-        fake = Machine(checks)
+        fake = Machine()
         monkeypatch.setattr(subprocess, 'run', fake.run)
         monkeypatch.setattr(os, 'kill', fake.kill)
         exec(compile(CELL, 'install cell', 'exec'), {'__name__': '__main__'})
         return fake
-    return run_cell
+    return run
 
 
-def test_outside_colab_it_does_nothing_and_prints_nothing(machine, capfd):
-    fake = machine(colab=False)
+def test_outside_colab_it_does_nothing_and_prints_nothing(run_cell, capfd):
+    fake = run_cell(colab=False)
     assert fake.calls == [] and fake.killed == []
     assert capfd.readouterr() == ('', '')
 
 
-def test_on_a_new_colab_runtime_it_installs_then_restarts(machine, capfd,
-                                                           tmp_path):
-    fake = machine(colab=True, checks=[1, 0])
-    check = [sys.executable, '-c', fake.calls[0][2]]
-    assert fake.calls == [check, *INSTALL, check]
-    assert fake.killed == [(os.getpid(), 9)]
-    assert (tmp_path / 'd2lrec-restarted').exists()
-    out = capfd.readouterr().out
-    assert 'Restarting the runtime' in out
-    assert 'run all cells again' in out
+def test_on_colab_with_d2lrec_ready_it_runs_colab_py(run_cell, capfd,
+                                                     monkeypatch):
+    """d2lrec and its stack are installed here, as on Colab after the
+    restart: colab.py's readiness check passes, and nothing happens."""
+    ran = []
+    real = runpy.run_path
 
-
-def test_with_numpy_2_in_memory_it_installs_without_asking(machine,
-                                                           monkeypatch):
-    monkeypatch.setitem(sys.modules, 'numpy',
-                        types.SimpleNamespace(__version__='2.0.2'))
-    fake = machine(colab=True, checks=[0])
-    assert fake.calls[:2] == INSTALL
-    assert len(fake.calls) == 3 and fake.calls[2][1] == '-c'
-    assert fake.killed == [(os.getpid(), 9)]
-
-
-def test_after_the_restart_it_does_nothing(machine, capfd):
-    """The readiness check runs for real: numpy < 2 here, and d2lrec, mxnet
-    and d2l import, as on Colab after the install and restart."""
-    fake = machine(colab=True, checks=[None])
-    assert len(fake.calls) == 1 and fake.killed == []
+    def run_path(path, **kwargs):
+        ran.append(path)
+        return real(path, **kwargs)
+    monkeypatch.setattr(runpy, 'run_path', run_path)
+    fake = run_cell(colab=True)
+    assert ran == [str(ROOT / 'd2lrec' / 'colab.py')]
+    assert fake.calls == [] and fake.killed == []
     assert capfd.readouterr() == ('', '')
 
 
-def test_if_the_install_does_not_work_it_says_so_and_keeps_running(machine):
-    with pytest.raises(RuntimeError, match='did not work: ImportError: '
-                                           'mxnet'):
-        machine(colab=True, checks=[1, 1])
+def test_on_colab_without_d2lrec_it_installs_d2lrec_first(run_cell,
+                                                          monkeypatch):
+    """d2lrec is missing at first: the cell pip-installs it from the
+    repository, without dependencies, then finds it and runs colab.py."""
+    real = importlib.util.find_spec
+    looked = []
 
-
-def test_it_never_restarts_twice(machine, tmp_path):
-    """After one restart, a stack that is still wrong is reported, with
-    d2lrec's message, instead of installing and restarting again."""
-    (tmp_path / 'd2lrec-restarted').touch()
-    with pytest.raises(RuntimeError, match='still wrong: ImportError: '
-                                           'mxnet'):
-        machine(colab=True, checks=[1, 1])
-
-
-def test_numpy_2_still_loaded_after_the_restart_is_reported(machine,
-                                                            monkeypatch,
-                                                            tmp_path):
-    (tmp_path / 'd2lrec-restarted').touch()
-    monkeypatch.setitem(sys.modules, 'numpy',
-                        types.SimpleNamespace(__version__='2.0.2'))
-    with pytest.raises(RuntimeError, match='numpy 2.0.2 is loaded'):
-        machine(colab=True, checks=[0])
+    def find_spec(name, *args):  # d2lrec: missing at the first look
+        looked.append(name)
+        return None if looked == ['d2lrec'] else real(name, *args)
+    monkeypatch.setattr(importlib.util, 'find_spec', find_spec)
+    fake = run_cell(colab=True)
+    assert fake.calls == [[sys.executable, '-m', 'pip', 'install', '-q',
+                           '--no-deps', SOURCE]]
 
 
 def test_colab_links_and_install_source_follow_pyproject():

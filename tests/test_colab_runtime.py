@@ -9,9 +9,12 @@ names a Python 3.12, as Colab's).
 2. A stand-in ``google.colab`` package, imported at the kernel's start
    (an IPython startup file), as on Colab.
 3. The first code cell of notebook 02, run as it is, with google.colab
-   and numpy 2 loaded.  Only the install source of d2lrec is pointed at
-   this checkout, by git's ``url.<base>.insteadOf``: pip clones the
-   checkout's committed HEAD where Colab clones GitHub.
+   and numpy 2 loaded: it installs d2lrec, which is missing, and runs
+   its d2lrec/colab.py, which installs the CPU stack (there is no
+   nvidia-smi here; tests/test_colab.py fakes one for the GPU stack).
+   Only the install source of d2lrec is pointed at this checkout, by
+   git's ``url.<base>.insteadOf``: pip clones the checkout's committed
+   HEAD where Colab clones GitHub.
 4. The restart: the cell kills its process; a new process runs it again.
 5. Notebook 02 under nbval in that venv, against its committed outputs.
 
@@ -70,8 +73,7 @@ def colab(tmp_path_factory):
     startup = ipython_dir / 'profile_default' / 'startup'
     startup.mkdir(parents=True)
     (startup / '00-colab.py').write_text('import google.colab\n')
-    source = re.search(r"SOURCE = '(git\+)?([^']+)'",
-                       first_code_cell())[2]
+    source = re.search(r"'git\+([^']+)'", first_code_cell())[1]
     env = dict(os.environ, IPYTHONDIR=str(ipython_dir),
                GIT_CONFIG_COUNT='1',
                GIT_CONFIG_KEY_0=f'url.{ROOT}.insteadOf',

@@ -33,7 +33,8 @@ def test_choose_devices_branches(monkeypatch):
 
     monkeypatch.setattr(mx.runtime, 'Features', CudaBuild)
     monkeypatch.setattr(mx.context, 'num_gpus', lambda: 0)
-    with pytest.raises(devices_module.DeviceError, match='none is visible'):
+    with pytest.raises(devices_module.DeviceError,
+                       match='runs on the CPU: no NVIDIA driver'):
         devices_module.choose_devices('gpu')
     monkeypatch.setattr(mx.context, 'num_gpus', lambda: 1)
     monkeypatch.setattr(devices_module, '_gpu_problem',
