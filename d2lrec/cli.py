@@ -176,7 +176,7 @@ def main(argv=None):
     parser, args = parse_args(argv)
     use_all_cores()
     try:
-        from mxnet import npx
+        import mxnet  # noqa: F401 (loads libmxnet.so, after the threads)
     except OSError as e:  # mxnet-cu112 without its CUDA libraries
         print(f'd2lrec: error: mxnet could not load a library it needs: '
               f'{e}. mxnet-cu112 needs the CUDA 11 libraries of the GPU '
@@ -188,7 +188,6 @@ def main(argv=None):
     from d2lrec.download import DataError
     from d2lrec.modelfile import ModelFileError
     from d2lrec.train import DivergenceError
-    npx.set_np()
     try:
         devices = choose_devices(args.device)
         if args.command == 'train':

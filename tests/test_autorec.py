@@ -44,6 +44,7 @@ def autorec_forward(X, weights):
     return NUMPY_ACT['sigmoid'](X @ W1.T + b1) @ W2.T + b2
 
 
+@pytest.mark.usefixtures('numpy_mode')  # gluon's own L2Loss, as the book
 def test_autorec_training_forward_is_masked(autorec):
     net, weights = autorec
     X = ratings_matrix(onp.random.RandomState(0), (NUM_ITEMS, NUM_USERS))

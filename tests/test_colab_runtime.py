@@ -28,7 +28,6 @@ import os
 import pathlib
 import re
 import subprocess
-import sys
 
 import pytest
 
