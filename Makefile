@@ -35,7 +35,7 @@ COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p)
 endif
 
 .PHONY: chapter test test-main test-numpy126 test-isa test-colab \
-	benchmark check-python
+	test-browser benchmark classroom check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -95,6 +95,13 @@ test-colab: $(CHAPTER_VENV)/.installed-$(PY)
 	3.12 (Colab'"'"'s): set COLAB_PYTHON=/path/to/python3.12' >&2; exit 1; }
 	D2LREC_COLAB_PYTHON=$(COLAB_PYTHON) \
 		$(CHAPTER_VENV)/bin/python -m pytest tests/test_colab_runtime.py
+
+# The classroom files made from notebook 03 (docs/classroom.md): its
+# student edition, notebooks/03-autorec-worksheet.ipynb, and the
+# playground's reference numbers, d2lrec/reference.csv.  Run it after
+# editing notebook 03 or executing it again; a test checks both.
+classroom: $(VENV)/.installed-$(PY)
+	$(VENV)/bin/python tools/classroom.py
 
 benchmark: $(VENV)/.installed-$(PY)
 	$(VENV)/bin/python benchmarks/chapter_speed.py
