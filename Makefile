@@ -1,6 +1,7 @@
 # make chapter: set up a venv and run D2L §16.4 end to end (test RMSE)
 # make test:    set up the environments and run every test, notebooks
-#               included, in each, then the current-Colab test
+#               included, in each, then the current-Colab test and the
+#               browser test (Debian's chromium and chromium-driver)
 #
 # PYTHON: Python 3.11 or 3.12; by default the first of python3.11,
 # python3.12 and python3 that runs, or `make chapter PYTHON=/path/to/py`.
@@ -21,7 +22,7 @@ VENV126 ?= .venv-numpy126
 
 ifeq ($(PY),3.11)
 CHAPTER_VENV := $(VENV)
-TESTS := test-main test-numpy126 test-isa test-colab
+TESTS := test-main test-numpy126 test-isa test-colab test-browser
 else
 CHAPTER_VENV := $(VENV126)
 TESTS := test-numpy126 test-isa test-colab
@@ -95,6 +96,15 @@ test-colab: $(CHAPTER_VENV)/.installed-$(PY)
 	3.12 (Colab'"'"'s): set COLAB_PYTHON=/path/to/python3.12' >&2; exit 1; }
 	D2LREC_COLAB_PYTHON=$(COLAB_PYTHON) \
 		$(CHAPTER_VENV)/bin/python -m pytest tests/test_colab_runtime.py
+
+# The playground in a real browser (tests/test_browser.py): JupyterLab and
+# Selenium from .venv, Debian's chromium and chromium-driver (apt-get
+# install chromium chromium-driver; .ci/run installs them).  Screenshots
+# go to $(ARTIFACTS).
+ARTIFACTS ?= build/test-artifacts
+test-browser: $(VENV)/.installed-$(PY)
+	D2LREC_BROWSER_TEST=1 D2LREC_ARTIFACTS=$(ARTIFACTS) \
+		$(VENV)/bin/python -m pytest tests/test_browser.py
 
 # The classroom files made from notebook 03 (docs/classroom.md): its
 # student edition, notebooks/03-autorec-worksheet.ipynb, and the

@@ -21,6 +21,7 @@ import time
 import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from mxnet import npx
 
 from d2lrec.config import ACTIVATIONS, DEFAULT_EPOCHS, Config
@@ -122,11 +123,14 @@ class Playground:
         for control in controls:
             control.observe(self.changed, 'value')
         self.button.on_click(self.press)
+        self.status.add_class('d2lrec-status')  # for tests/test_browser.py
+        self.table.add_class('d2lrec-runs')
         self.widget = widgets.VBox([
             widgets.HBox([widgets.VBox(controls[:3]),
                           widgets.VBox(controls[3:])]),
             widgets.HBox([self.button, self.status]),
             widgets.HBox([self.now, self.all]), self.table])
+        self.widget.add_class('d2lrec-playground')
         self.changed()
         self.draw_runs()
 
@@ -209,7 +213,8 @@ class Playground:
         else:
             self.runs.append((config, result))
             self.status.value = self.summary(config, result['test_rmse'])
-            self.table.value = self.results().round(DECIMALS).to_html()
+            self.table.value = self.results().round(DECIMALS).to_html(
+                na_rep='–')
         finally:
             self.draw_setting(config)
             self.draw_runs()
@@ -271,6 +276,7 @@ class Playground:
                          measured['mean'] + measured['std'], color='C1',
                          alpha=0.3, label='03: mean ± std')
         axes.set_xlim(0, config.num_epochs + 1)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         if self.curve or measured:
             axes.legend(loc='upper right')
         self.now.value = _png(fig)
