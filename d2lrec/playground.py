@@ -197,7 +197,8 @@ class Playground:
 
     def train(self, config):
         """Train and evaluate `config`, drawing its test RMSE after each
-        epoch; add it to the runs, or say in the status line why not."""
+        epoch; add it to the runs, or say in the status line why not.
+        The status line changes last: "Run N: ..." means all is drawn."""
         npx.set_np()  # MXNet's NumPy mode is per thread
         self.curve = []
         try:
@@ -208,18 +209,17 @@ class Playground:
                                         plot=_Epochs(self, config),
                                         verbose=False)
         except Exception as e:  # one line, and the page goes on
-            self.status.value = (f"<b>The run failed:</b> "
-                                 f"{type(e).__name__}: {e}")
+            message = f"<b>The run failed:</b> {type(e).__name__}: {e}"
         else:
             self.runs.append((config, result))
-            self.status.value = self.summary(config, result['test_rmse'])
-            self.table.value = self.results().round(DECIMALS).to_html(
-                na_rep='–')
-        finally:
-            self.draw_setting(config)
-            self.draw_runs()
-            self.curve = []
-            self.button.disabled = False
+            table = self.results().round(DECIMALS).reset_index()
+            self.table.value = table.to_html(index=False, na_rep='–')
+            message = self.summary(config, result['test_rmse'])
+        self.draw_setting(config)
+        self.draw_runs()
+        self.curve = []
+        self.button.disabled = False
+        self.status.value = message
 
     def summary(self, config, rmse):
         """One line on a finished run."""

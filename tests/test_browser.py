@@ -3,12 +3,14 @@ test-browser``, part of ``make test``).
 
 JupyterLab starts on 127.0.0.1 with a token, on this environment's Python
 and kernel, serving a copy of notebook 05.  Headless Chromium (Debian's
-``chromium`` and ``chromium-driver``, driven by Selenium) opens it, runs
-it from the Run menu, types a small setting into the controls, presses
-Train, and reads the test RMSE that the page shows.  The screenshots go
+``chromium`` and ``chromium-driver``, driven by Selenium) opens it, in
+JupyterLab and in Notebook 7 (the same server runs both), runs it from
+the Run menu, types a small setting into the controls, presses Train,
+and reads the test RMSE that the page shows.  The screenshots go
 to the test run's artifacts: ``$D2LREC_ARTIFACTS``, by default
-build/test-artifacts/ (playground.png, the widget after the run;
-page.png, the page then; last.png, the page as the test ended).
+build/test-artifacts/ (for each of jupyterlab and notebook7:
+NAME-playground.png, the widget after the run; NAME-page.png, the page
+then; NAME-last.png, the page as the test ended).
 
 It runs where ``D2LREC_BROWSER_TEST`` is set (``make test-browser`` sets
 it), and then fails without chromium and chromedriver; elsewhere it is
@@ -82,10 +84,15 @@ def jupyter_home(home):
                 JUPYTERLAB_WORKSPACES_DIR=str(home / 'workspaces'))
 
 
-@pytest.fixture(scope='module')
-def lab(tmp_path_factory, real_data):
+#: The notebook's address in each user interface that the server runs.
+PAGES = {'jupyterlab': '/lab/tree/', 'notebook7': '/notebooks/'}
+
+
+@pytest.fixture(scope='module', params=PAGES)
+def lab(request, tmp_path_factory, real_data):
     """JupyterLab serving a copy of notebook 05 (so that its autosave
-    leaves the repository's alone); yields the notebook's URL."""
+    leaves the repository's alone); yields (the user interface, the
+    notebook's URL in it)."""
     home = tmp_path_factory.mktemp('jupyter')
     served = home / 'notebooks'
     served.mkdir()
@@ -101,7 +108,8 @@ def lab(tmp_path_factory, real_data):
     base = f'http://127.0.0.1:{port}'
     try:
         wait_for_server(f'{base}/api/status?token={token}', server)
-        yield f'{base}/lab/tree/{NOTEBOOK.name}?token={token}'
+        yield request.param, (f'{base}{PAGES[request.param]}'
+                              f'{NOTEBOOK.name}?token={token}')
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -176,16 +184,17 @@ def runs_shown(browser):
 
 @pytest.fixture
 def page(lab, browser):
-    """The browser on notebook 05.  The page as the test left it, passed
-    or failed, is last.png in the artifacts."""
-    browser.get(lab)
-    yield browser
+    """The browser on notebook 05, and the artifacts' name prefix.  The
+    page as the test left it, passed or failed, is PREFIX-last.png."""
+    interface, url = lab
+    browser.get(url)
+    yield browser, interface
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / 'last.png'))
+    browser.save_screenshot(str(ARTIFACTS / f'{interface}-last.png'))
 
 
 def test_train_a_small_setting_in_the_browser(page):
-    browser = page
+    browser, interface = page
     run_menu = until(browser, lambda b: b.find_element(
         By.XPATH, '//li[contains(@class, "lm-MenuBar-item")]'
                   '[normalize-space()="Run"]'), 'the Run menu')
@@ -197,9 +206,9 @@ def test_train_a_small_setting_in_the_browser(page):
                   '[.//*[normalize-space()="Run All Cells"]]'),
           'Run All Cells').click()
     # the notebook's own run, the chapter's setting, pressed from Python
-    until(browser, lambda b: len(runs_shown(b)) == 1,
+    until(browser, lambda b: status(b).startswith('Run 1: test RMSE'),
           'the notebook to run and show its run')
-    assert status(browser).startswith('Run 1: test RMSE')
+    assert len(runs_shown(browser)) == 1
 
     epochs = control(browser, 'epochs')
     type_into(browser, epochs, '0')
@@ -226,8 +235,8 @@ def test_train_a_small_setting_in_the_browser(page):
     playground = browser.find_element(
         By.CSS_SELECTOR, '.d2lrec-playground')
     browser.execute_script('arguments[0].scrollIntoView()', playground)
-    playground.screenshot(str(ARTIFACTS / 'playground.png'))
-    browser.save_screenshot(str(ARTIFACTS / 'page.png'))
+    playground.screenshot(str(ARTIFACTS / f'{interface}-playground.png'))
+    browser.save_screenshot(str(ARTIFACTS / f'{interface}-page.png'))
     assert rmse == pytest.approx(library_rmse(), abs=0.001)
 
 
