@@ -12,7 +12,6 @@ deviation over seeds 0-2 for the settings it measured.  Import this
 module explicitly: ``import d2lrec`` does not load ipywidgets.
 """
 import csv
-import dataclasses
 import importlib.resources
 import io
 import threading
