@@ -198,8 +198,9 @@ def test_train_a_small_setting_in_the_browser(page):
     run_menu = until(browser, lambda b: b.find_element(
         By.XPATH, '//li[contains(@class, "lm-MenuBar-item")]'
                   '[normalize-space()="Run"]'), 'the Run menu')
-    until(browser, lambda b: b.find_elements(
-        By.CSS_SELECTOR, '.jp-Notebook .jp-Cell'), 'the notebook')
+    until(browser, lambda b: b.find_elements(  # as a person waits for
+        By.CSS_SELECTOR, '.jp-Notebook-ExecutionIndicator'  # the kernel
+                         '[data-status="idle"]'), 'the kernel to be idle')
     run_menu.click()
     until(browser, lambda b: b.find_element(
         By.XPATH, '//li[contains(@class, "lm-Menu-item")]'
