@@ -255,8 +255,8 @@ class Playground:
 
     def epoch(self, config, epoch, rmse):
         """One epoch of the running run: say it, and draw it if the last
-        drawing is `REDRAW_SECONDS` old (drawing takes a tenth of a
-        second, as long as an epoch of the chapter's run)."""
+        drawing is `REDRAW_SECONDS` old (a drawing can take longer than
+        an epoch of the chapter's run, about 0.1 s)."""
         self.curve.append((epoch, rmse))
         self.status.value = (f'Training: epoch {epoch}/{config.num_epochs}'
                              f', test RMSE {rmse:.3f}')
