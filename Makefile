@@ -2,7 +2,8 @@
 # make chapter GPU=1: the same on an NVIDIA GPU, in .venv-cu112 (the GPU
 #               stack, d2lrec/stack-cu112.txt; docs/gpu.md), --device gpu
 # make test:    set up the environments and run every test, notebooks
-#               included, in each, then the current-Colab test
+#               included, in each, then the current-Colab test and the
+#               browser test (Debian's chromium and chromium-driver)
 #
 # PYTHON: Python 3.11 or 3.12; by default the first of python3.11,
 # python3.12 and python3 that runs, or `make chapter PYTHON=/path/to/py`.
@@ -24,7 +25,8 @@ VENVGPU ?= .venv-cu112
 
 ifeq ($(PY),3.11)
 CHAPTER_VENV := $(VENV)
-TESTS := test-main test-numpy126 test-isa test-colab test-gpu-stack
+TESTS := test-main test-numpy126 test-isa test-colab test-gpu-stack \
+	test-browser
 else
 CHAPTER_VENV := $(VENV126)
 TESTS := test-numpy126 test-isa test-colab test-gpu-stack
@@ -38,7 +40,7 @@ COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p)
 endif
 
 .PHONY: chapter test test-main test-numpy126 test-isa test-colab \
-	test-gpu-stack benchmark check-python
+	test-gpu-stack test-browser benchmark classroom check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -121,6 +123,22 @@ test-colab: $(CHAPTER_VENV)/.installed-$(PY)
 test-gpu-stack: $(VENV126)/.installed-$(PY)
 	D2LREC_GPU_PYTHON=$(PYTHON) \
 		$(VENV126)/bin/python -m pytest tests/test_gpu_stack.py
+
+# The playground in a real browser (tests/test_browser.py): JupyterLab and
+# Selenium from .venv, Debian's chromium and chromium-driver (apt-get
+# install chromium chromium-driver; .ci/run installs them).  Screenshots
+# go to $(ARTIFACTS).
+ARTIFACTS ?= build/test-artifacts
+test-browser: $(VENV)/.installed-$(PY)
+	D2LREC_BROWSER_TEST=1 D2LREC_ARTIFACTS=$(ARTIFACTS) \
+		$(VENV)/bin/python -m pytest tests/test_browser.py
+
+# The classroom files made from notebook 03 (docs/classroom.md): its
+# student edition, notebooks/03-autorec-worksheet.ipynb, and the
+# playground's reference numbers, d2lrec/reference.csv.  Run it after
+# editing notebook 03 or executing it again; a test checks both.
+classroom: $(VENV)/.installed-$(PY)
+	$(VENV)/bin/python tools/classroom.py
 
 benchmark: $(VENV)/.installed-$(PY)
 	$(VENV)/bin/python benchmarks/chapter_speed.py

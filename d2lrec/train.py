@@ -80,12 +80,14 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     `every_epoch` False only the last epoch is evaluated (a sweep uses
     nothing else); the other epochs' ``test_rmse`` is then None.
 
-    `plot` draws a live curve (default: only inside Jupyter); `progress`, a
-    file such as ``sys.stderr``, gets one line per epoch; `verbose` prints
-    the book's two summary lines at the end.  Returns a list of
-    dicts with ``epoch``, ``train_loss`` (the mean loss per example,
-    whatever the number of devices), ``test_rmse`` and ``seconds``
-    (training time of the epoch).  Raises `DivergenceError` after an
+    `plot` draws a live curve (default: only inside Jupyter), or is an
+    object with `LivePlot`'s ``add(epoch, (train_loss, test_rmse))``,
+    which then gets each epoch's point; `progress`, a file such as
+    ``sys.stderr``, gets one line per epoch; `verbose` prints the book's
+    two summary lines at the end.  Returns a list of dicts with
+    ``epoch``, ``train_loss`` (the mean loss per example, whatever the
+    number of devices), ``test_rmse`` and ``seconds`` (training time of
+    the epoch).  Raises `DivergenceError` after an
     epoch whose train loss is not finite, or whose test RMSE is not
     finite or larger than the width of the rating scale, and
     `ValueError` for a batch that does not split evenly over `devices`.
@@ -96,8 +98,9 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     trainer.optimizer.allow_np_array = True
     if plot is None:
         plot = in_notebook()
-    animator = LivePlot(xlabel='epoch', xlim=[1, num_epochs], ylim=[0, 2],
-                        legend=['train loss', 'test RMSE']) if plot else None
+    animator = plot if hasattr(plot, 'add') else LivePlot(
+        xlabel='epoch', xlim=[1, num_epochs], ylim=[0, 2],
+        legend=['train loss', 'test RMSE']) if plot else None
     history = []
     for epoch in range(num_epochs):
         loss_sum, num_examples = np.zeros((), dtype='float64'), 0
