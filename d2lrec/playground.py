@@ -21,7 +21,6 @@ import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from mxnet import npx
 
 from d2lrec.config import ACTIVATIONS, DEFAULT_EPOCHS, Config
 from d2lrec.data import read_data_ml100k
@@ -198,7 +197,6 @@ class Playground:
         """Train and evaluate `config`, drawing its test RMSE after each
         epoch; add it to the runs, or say in the status line why not.
         The status line changes last: "Run N: ..." means all is drawn."""
-        npx.set_np()  # MXNet's NumPy mode is per thread
         self.curve = []
         try:
             if self.data is None:
