@@ -9,7 +9,7 @@ one drift apart (d2l's ``#@save`` idea).
 `DeepAutoRec` is AutoRec of any depth, with a choice of activations
 (exercises 1-3).  ``DeepAutoRec((500,), n)`` with the defaults is the
 chapter's `AutoRec`: same layers, same parameter order, so the same seed
-gives the same run (``tests/test_models.py`` checks it).  Fed the rows of
+gives the same run (``tests/test_autorec.py`` checks it).  Fed the rows of
 the items x users matrix it is item-based AutoRec (I-AutoRec); fed the
 rows of the users x items matrix (its transpose) it is user-based AutoRec
 (U-AutoRec).

@@ -1,0 +1,41 @@
+"""The README and docs/: a README read in minutes, links that lead
+somewhere, and Colab links that follow the repository's address."""
+import pathlib
+import re
+
+import tomllib
+
+ROOT = pathlib.Path(__file__).parents[1]
+README = ROOT / 'README.md'
+PAGES = [README, *sorted((ROOT / 'docs').glob('*.md'))]
+LINK = re.compile(r'\]\(([^)\s]+)\)')
+
+
+def test_the_readme_is_short():
+    assert len(README.read_bytes()) <= 12_000
+
+
+def test_every_relative_link_leads_to_a_file():
+    for page in PAGES:
+        for target in LINK.findall(page.read_text()):
+            if re.match(r'[a-z]+:', target) or target.startswith('#'):
+                continue
+            path = (page.parent / target.split('#')[0]).resolve()
+            assert path.exists(), f'{page.name}: {target}'
+
+
+def test_the_readme_opens_every_notebook_in_colab():
+    urls = tomllib.loads((ROOT / 'pyproject.toml').read_text())
+    github = urls['project']['urls']['Repository'].removeprefix(
+        'https://github.com/')
+    text = README.read_text()
+    for path in sorted((ROOT / 'notebooks').glob('*.ipynb')):
+        link = (f'https://colab.research.google.com/github/{github}/blob/'
+                f'main/notebooks/{path.name}')
+        assert link in text, path.name
+
+
+def test_every_doc_page_is_linked_from_the_readme():
+    text = README.read_text()
+    for page in PAGES[1:]:
+        assert f'(docs/{page.name})' in text, page.name
