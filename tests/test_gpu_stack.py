@@ -7,8 +7,8 @@ skipped unless D2LREC_GPU_PYTHON names the Python to build it with).
    wheels, about 4 GB), kept between runs under D2LREC_CACHE (default
    ~/.cache/d2lrec) in a directory named by a hash of the stack file and
    the Python, so a changed stack gets a new venv (and the old one is
-   removed); one that did not finish is removed and made again.  d2lrec comes from this checkout
-   (PYTHONPATH), not from the venv.
+   removed); one that did not finish is removed and made again.  d2lrec
+   comes from this checkout (PYTHONPATH), not from the venv.
 2. Every library libmxnet.so needs, except the driver's libcuda.so.1, is
    in that venv (``ldd``).
 3. With a stand-in driver (tests/cuda_stand_in, which reports no GPU),

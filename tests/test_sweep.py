@@ -1,7 +1,7 @@
-"""Sweeps: many configurations trained in worker processes (`train_many`,
-behind `compare` and `coordinate_search`, in d2lrec.sweep): the RMSEs of training them one after
-another in this process, bit for bit, and a worker's error raised here;
-`compare`'s table.
+"""Sweeps (d2lrec.sweep): many configurations trained in worker processes
+(`train_many`, behind `compare` and `coordinate_search`) give the RMSEs
+of training them one after another in this process, bit for bit, and a
+worker's error is raised here; `compare`'s table.
 
 The comparisons train on the real MovieLens 100K (skipped without it,
 except in CI), a few epochs each; the rest is synthetic.
