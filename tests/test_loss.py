@@ -6,6 +6,10 @@ from mxnet import autograd, gluon
 
 from d2lrec.loss import L2Loss
 
+# These tests run gluon's own layers and loss beside d2lrec's, as the
+# book writes them: after npx.set_np().
+pytestmark = pytest.mark.usefixtures('numpy_mode')
+
 
 @pytest.mark.parametrize('shape', [(5, 943), (4, 3, 2), (7,)])
 def test_l2loss_matches_numpy(shape):

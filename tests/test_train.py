@@ -16,6 +16,10 @@ from d2lrec.train import (DivergenceError, _check_diverged,
                           train_recsys_rating)
 from support import ratings_matrix
 
+# These tests run gluon's own layers and loss beside d2lrec's, as the
+# book writes them: after npx.set_np().
+pytestmark = pytest.mark.usefixtures('numpy_mode')
+
 
 class RecordingEvaluator:
     """Returns 0.5, 0.625, ... and records its arguments."""
