@@ -1,0 +1,237 @@
+"""`make test`: say what will and won't run, run it, then sum it up.
+
+Before any heavy work it checks, within seconds, what each part of the
+test suite needs (a second Python, a C compiler, Chromium, a GPU, the
+real MovieLens 100K, an AVX-512 CPU to emulate a smaller one on) and
+prints a plan: the parts it will run, with their time and download
+size, and each part it won't, with the reason and the one setting that
+enables it.  Then it runs each part as its own make target (``make
+test-unit``, ...), goes on after a part fails, and ends with a summary
+that repeats what did not run.
+
+With ``--strict`` (``make test STRICT=1``, what CI runs) a part that
+cannot run is an error: it prints the plan and exits 1 at once.  Parts
+that have nothing to prove on this machine (``test-isa`` on a CPU
+without AVX-512) are not errors.
+
+Standard library only: it runs on the Python that makes the venvs.
+"""
+import argparse
+import ast
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+GPU_STACK_GB = 4.5  # the GPU venv and its build, on disk
+
+
+def download_setting(name):
+    """The value of `name` in d2lrec/download.py, a literal or
+    ``os.path.join`` of literals, read without importing d2lrec (which
+    needs the packages that make test installs)."""
+    tree = ast.parse((ROOT / 'd2lrec' / 'download.py').read_text())
+    node = next(node.value for node in tree.body
+                if isinstance(node, ast.Assign)
+                and [t.id for t in node.targets] == [name])
+    if isinstance(node, ast.Call):
+        return os.path.join(*map(ast.literal_eval, node.args))
+    return ast.literal_eval(node)
+
+
+class Part:
+    """One part of `make test`: a make target, what it proves, its time
+    (minutes, measured on 2 cores: docs/speed.md) and download size, and
+    why it can't run here (`missing`, with `enable`: the setting that
+    makes it run) or has nothing to prove here (`moot`)."""
+
+    def __init__(self, target, proves, minutes, download='',
+                 missing=None, enable='', moot=None):
+        self.target, self.proves = target, proves
+        self.minutes, self.download = minutes, download
+        self.missing, self.enable, self.moot = missing, enable, moot
+        self.result = self.seconds = None
+
+    @property
+    def runs(self):
+        return not (self.missing or self.moot)
+
+    @property
+    def why_not(self):
+        return self.moot or f'{self.missing}; to run it: {self.enable}'
+
+
+def find_data():
+    """Return (the data root, or None, and a line saying where the data
+    is or why there is none).  Only looks for ml-100k/u.data: the tests
+    check it."""
+    env = download_setting('DATA_DIR_ENV')
+    given = os.environ.get(env)
+    root = pathlib.Path(given or download_setting('DEFAULT_DATA_DIR'))
+    root = root.expanduser().absolute()
+    if (root / 'ml-100k' / 'u.data').is_file():
+        return root, f'ML-100K in {root}'
+    url = download_setting('DATA_HUB')['ml-100k'][0]
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method='HEAD'),
+                               timeout=5).close()
+    except OSError as e:
+        where = f'{env}={given}' if given else f'{env} unset, {root}'
+        return None, (f'none: {where} has no ml-100k/, and {url} cannot '
+                      f'be reached ({getattr(e, "reason", e)})')
+    return root, f'ML-100K, downloaded on first use into {root} (5 MB)'
+
+
+def has_avx512():
+    try:
+        return ' avx512f' in pathlib.Path('/proc/cpuinfo').read_text()
+    except OSError:
+        return False
+
+
+def free_gb(path):
+    while not path.exists():
+        path = path.parent
+    return shutil.disk_usage(path).free / 2**30
+
+
+def plan(args):
+    """The parts of `make test` on this machine, in the order they run,
+    the data root (or None) and a line about the data."""
+    py311 = args.py == '3.11'
+    data, data_note = find_data()
+    env = download_setting('DATA_DIR_ENV')
+    no_data = dict(missing=None if data else 'no ML-100K (see data)',
+                   enable=f'{env}=/folder/holding/ml-100k')
+    parts = [
+        Part('test-unit', 'every unit test' + (
+             '' if data else ' (those on the real data skip)'), 5,
+             '200 MB' if py311 else '155 MB'),
+        Part('test-notebooks', 'every notebook against its outputs (nbval)',
+             12, **no_data),
+        Part('test-stack', 'the numpy 1.26 stack: its tests' + (
+             ', notebooks 01 02 05' if data else ' (not the notebooks)'),
+             4, '155 MB', missing=None if py311 else
+             'Python 3.12: no numpy 1.23.5 stack to compare with',
+             enable='PYTHON=python3.11'),
+        Part('test-isa', f'{args.isa} emulated: notebooks 02 05, the '
+             'runs of 03 that move most', 2, **no_data,
+             moot=None if has_avx512() or args.isa != 'AVX2' else
+             'nothing to emulate: this CPU has AVX2 and no AVX-512, so '
+             'the parts above ran on AVX2'),
+        Part('test-colab', 'today\'s Colab, simulated (Python 3.12, numpy '
+             '2)', 5, '200 MB', **(no_data if args.colab_python else dict(
+                 missing='no Python 3.12 (Colab\'s)',
+                 enable='COLAB_PYTHON=/path/to/python3.12'))),
+    ]
+    cached = any(args.cache.glob('venv-cu112-*/d2lrec-complete'))
+    gpu = Part('test-gpu-stack', 'the GPU stack, installed, up to the '
+               'driver', 3 if cached else 8, '-' if cached else '4 GB',
+               **no_data)
+    if not (args.gpu or args.strict or shutil.which('nvidia-smi')):
+        gpu.missing, gpu.enable = 'no NVIDIA GPU: 4 GB not fetched', 'GPU=1'
+    elif not shutil.which('cc'):
+        gpu.missing = 'no C compiler (cc) for its stand-in driver'
+        gpu.enable = 'apt-get install gcc'
+    elif free_gb(args.cache) < GPU_STACK_GB:
+        gpu.missing = f'under {GPU_STACK_GB} GB free in {args.cache}'
+        gpu.enable = 'D2LREC_CACHE=/a/roomier/folder'
+    browser = Part('test-browser', 'the playground in headless Chromium',
+                   2, **no_data)
+    if not py311:
+        browser.missing = 'its environment, .venv, needs Python 3.11'
+        browser.enable = 'PYTHON=python3.11'
+    elif not (shutil.which('chromium') and shutil.which('chromedriver')):
+        browser.missing = 'no chromium and chromedriver'
+        browser.enable = 'apt-get install chromium chromium-driver'
+    return parts + [gpu, browser], data, data_note
+
+
+def show_plan(parts, data_note):
+    running = [part for part in parts if part.runs]
+    print('make test: the plan (docs/install.md#make-test)')
+    print(f'  data: {data_note}')
+    minutes = sum(part.minutes for part in running)
+    print(f'  will run, about {minutes} min on 2 cores, new venvs '
+          f'included:')
+    for part in running:
+        print(f'    {part.target:15} {part.minutes:2} min  '
+              f'{part.download or "-":7}  {part.proves}')
+    print('  will not run:' if len(running) < len(parts) else '')
+    for part in parts:
+        if not part.runs:
+            print(f'    {part.target:15} {part.why_not}')
+    sys.stdout.flush()
+
+
+def run(parts, data):
+    env = dict(os.environ)
+    if data:
+        env[download_setting('DATA_DIR_ENV')] = str(data)
+    else:  # test-stack leaves out its notebooks
+        env['STACK_NOTEBOOKS'] = ''
+    for part in parts:
+        if not part.runs:
+            continue
+        print(f'\nmake test: {part.target}', flush=True)
+        start = time.monotonic()
+        done = subprocess.run(['make', '--no-print-directory', part.target],
+                              cwd=ROOT, env=env)
+        part.seconds = time.monotonic() - start
+        part.result = 'passed' if done.returncode == 0 else 'FAILED'
+
+
+def summary(parts):
+    """Print each part's result and time, then what did not run; return
+    whether every part that ran passed."""
+    print('\nmake test: summary')
+    for part in parts:
+        if part.runs:
+            minutes, seconds = divmod(round(part.seconds), 60)
+            print(f'  {part.result:7} {part.target:15} {minutes:2} min '
+                  f'{seconds:02} s')
+    for part in parts:
+        if not part.runs:
+            print(f'  not run {part.target:15} {part.why_not}')
+    counts = [sum(part.result == 'passed' for part in parts),
+              sum(part.result == 'FAILED' for part in parts),
+              sum(not part.runs for part in parts)]
+    print('parts: {} passed, {} failed, {} skipped'.format(*counts))
+    return counts[1] == 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--strict', action='store_true',
+                        help='a part that cannot run is an error (CI)')
+    parser.add_argument('--gpu', action='store_true',
+                        help='build and test the GPU stack without a GPU')
+    parser.add_argument('--py', required=True, help='3.11 or 3.12')
+    parser.add_argument('--colab-python', default='')
+    parser.add_argument('--isa', default='AVX2')
+    parser.add_argument('--cache', type=pathlib.Path, default=pathlib.Path(
+        os.environ.get('D2LREC_CACHE')
+        or pathlib.Path.home() / '.cache' / 'd2lrec'))
+    parser.add_argument('--plan', action='store_true',
+                        help='print the plan and stop')
+    args = parser.parse_args(argv)
+    parts, data, data_note = plan(args)
+    show_plan(parts, data_note)
+    missing = [part for part in parts if part.missing]
+    if args.strict and missing:
+        for part in missing:
+            print(f'make test: error: STRICT=1, and {part.target} cannot '
+                  f'run: {part.why_not}', file=sys.stderr)
+        return 1
+    if args.plan:
+        return 0
+    run(parts, data)
+    return 0 if summary(parts) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
