@@ -106,7 +106,7 @@ def plan(args):
     data, data_note = find_data()
     env = download_setting('DATA_DIR_ENV')
     no_data = dict(missing=None if data else 'no ML-100K (see data)',
-                   enable=f'{env}=/folder/holding/ml-100k')
+                   enable=f'{env}=/path/to/data (holding ml-100k/)')
     parts = [
         Part('test-unit', 'every unit test' + (
              '' if data else ' (those on the real data skip)'), 5,
