@@ -11,6 +11,7 @@ no traceback.
 import argparse
 import dataclasses
 import json
+import signal
 import statistics
 import sys
 
@@ -171,8 +172,33 @@ def recommend(args, devices):
         print(line)
 
 
+def interrupt(signum, frame):
+    """Ctrl-C's handler: raise KeyboardInterrupt as Python's own does,
+    except inside a finalizer (mxnet frees its arrays in ``__del__``),
+    where Python would print the exception, drop it, and training would
+    go on; there, try again 50 ms later (SIGALRM, also handled here)."""
+    while frame is not None:
+        if frame.f_code.co_name == '__del__':
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            return
+        frame = frame.f_back
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.  Ctrl-C is handled
+    by `interrupt` meanwhile."""
+    before = {signum: signal.signal(signum, interrupt)
+              for signum in (signal.SIGINT, signal.SIGALRM)}
+    try:
+        return _main(argv)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def _main(argv):
     parser, args = parse_args(argv)
     use_all_cores()
     try:

@@ -4,6 +4,7 @@ one message, 2 for usage, 130 for Ctrl-C)."""
 import dataclasses
 import inspect
 import json
+import signal
 import subprocess
 import sys
 
@@ -301,3 +302,44 @@ def test_each_option_says_its_default_once(command, capsys):
     if command == 'train':
         assert '--epochs NUM_EPOCHS epochs (default: 25 for AutoRec, 20 ' \
             'for MF)' in help
+
+
+FINALIZER_INTERRUPTED = '''
+import os, signal, sys, time
+from d2lrec.cli import interrupt
+
+class Array:
+    def __del__(self):  # as mxnet's arrays free themselves
+        os.kill(os.getpid(), signal.SIGINT)
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            pass
+
+for signum in (signal.SIGINT, signal.SIGALRM):
+    signal.signal(signum, interrupt)
+try:
+    Array()
+    time.sleep(10)
+except KeyboardInterrupt:
+    sys.exit(130)
+'''
+
+
+def test_ctrl_c_in_a_finalizer_still_interrupts(tmp_path):
+    """Python drops an exception raised in ``__del__``: Ctrl-C there
+    must not be lost, nor print a traceback."""
+    script = tmp_path / 'finalizer.py'
+    script.write_text(FINALIZER_INTERRUPTED)
+    out = subprocess.run([sys.executable, script], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 130 and out.stderr == ''
+
+
+def test_the_command_line_leaves_the_signal_handlers_as_they_were(
+        capsys):
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(
+        signal.SIGALRM)
+    with pytest.raises(SystemExit):
+        cli.main(['train', '--epochs', '0'])
+    assert (signal.getsignal(signal.SIGINT),
+            signal.getsignal(signal.SIGALRM)) == before
