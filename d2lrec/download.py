@@ -83,9 +83,10 @@ def download_extract_ml100k(data_dir=None, timeout=DOWNLOAD_TIMEOUT):
     be read-only); otherwise the zip is downloaded (or taken from
     ``<root>/ml-100k.zip``), checked and extracted, by one process at a
     time, into the root, created if need be (and removed again, with the
-    parents it needed, if that fails).  Raises `DataError`: for a ``u.data`` that is not the real one
-    the message names its first malformed line or out-of-range value when
-    there is one, else the hash.
+    parents it needed, if that fails).  Raises `DataError`: for a
+    ``u.data`` that is not the real one the message names its first
+    malformed line or out-of-range value when there is one, else the
+    hash.
     """
     name = 'ml-100k'
     root = get_data_dir(data_dir)
