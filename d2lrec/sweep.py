@@ -49,7 +49,9 @@ def train_many(configs, data=None, validation=False, workers=None,
     waiting, so this trains more runs per second than one process on
     every core (docs/speed.md).  They give the RMSEs that this process
     gives (tests/test_sweep.py).  The workers stay for the next call
-    (each takes seconds to start) and end with this process.
+    (each takes seconds to start) and end with this process.  They
+    import the ``__main__`` script, as 'spawn' does, so a script that
+    calls this must keep its code under ``if __name__ == '__main__':``.
     With ``workers=1``, when MXNet sees a GPU, or for a single run, the
     runs are trained here, one after another.
     """
