@@ -24,19 +24,26 @@ is.
 import importlib
 import sys
 
-from d2lrec._compat import StackError, alias_numpy_bool, check_stack
-from d2lrec._cuda import load_cuda_libraries
-
+# ``python -m d2lrec``: sys.argv[0] is '-m' while Python imports this
+# package to find d2lrec.__main__; errors and Ctrl-C (numpy takes a
+# while to load) end it as the command line ends them.
 try:
-    check_stack()
-    load_cuda_libraries()
-except StackError as e:
-    # ``python -m d2lrec``: sys.argv[0] is '-m' while Python imports this
-    # package to find d2lrec.__main__; say it as the CLI says errors.
+    from d2lrec._compat import StackError, alias_numpy_bool, check_stack
+    from d2lrec._cuda import load_cuda_libraries
+
+    try:
+        check_stack()
+        load_cuda_libraries()
+    except StackError as e:
+        if sys.argv[:1] == ['-m']:
+            sys.exit(f'd2lrec: error: {e}')
+        raise
+    alias_numpy_bool()
+except KeyboardInterrupt:
     if sys.argv[:1] == ['-m']:
-        sys.exit(f'd2lrec: error: {e}')
+        from d2lrec.cli import interrupted
+        sys.exit(interrupted())
     raise
-alias_numpy_bool()
 
 #: Where each public name lives, in the book's order: §16.2's data,
 #: §16.3's MF and training loop, §16.4's AutoRec, then beyond the chapter.

@@ -1,6 +1,9 @@
 """``python -m d2lrec``: see `d2lrec.cli`."""
 import sys
 
-from d2lrec.cli import main
-
+try:
+    from d2lrec.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the command line loads
+    from d2lrec.cli import interrupted
+    sys.exit(interrupted())
 sys.exit(main())

@@ -22,10 +22,12 @@ from d2lrec.threads import use_all_cores
 
 class _HelpFormatter(argparse.HelpFormatter):
     """Ends each option's help with its default, once: not where the
-    help already says it, nor for options that default to nothing."""
+    help already says it, nor for options that default to nothing
+    (``--help``'s default is argparse's "no value")."""
 
     def _get_help_string(self, action):
-        if action.default is None or '(default: ' in action.help:
+        if (action.default in (None, argparse.SUPPRESS)
+                or '(default: ' in action.help):
             return action.help
         return f'{action.help} (default: {action.default})'
 
@@ -86,6 +88,8 @@ def make_parser(preset=None):
                            help='a model saved by train --save (default: '
                                 'train one with --preset tuned)')
     _common(recommend)
+    for command in (train, recommend):  # its usage errors show its usage
+        command.set_defaults(parser=command)
     return parser
 
 
@@ -172,6 +176,19 @@ def recommend(args, devices):
         print(line)
 
 
+def interrupted():
+    """Say that Ctrl-C stopped the command line; return its exit status.
+    Also used while it loads (``d2lrec/__init__.py``, ``__main__.py``)."""
+    # Ctrl-C within an exec() of a string (as mxnet makes its operators
+    # while it loads) marks the process, and Python would then end
+    # ``python -m`` by SIGINT instead of with this status
+    # (_Py_UnhandledKeyboardInterrupt); an exec() that ends well clears it.
+    exec('')
+    print('d2lrec: interrupted; no partial file was written',
+          file=sys.stderr)
+    return 130
+
+
 def interrupt(signum, frame):
     """Ctrl-C's handler: raise KeyboardInterrupt as Python's own does,
     except inside a finalizer (mxnet frees its arrays in ``__del__``),
@@ -199,8 +216,16 @@ def main(argv=None):
 
 
 def _main(argv):
-    parser, args = parse_args(argv)
+    _, args = parse_args(argv)
     use_all_cores()
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # while mxnet loads, too
+        return interrupted()
+
+
+def _run(args):
+    """Run the command of the parsed `args`; return the exit status."""
     try:
         import mxnet  # noqa: F401 (loads libmxnet.so, after the threads)
     except OSError as e:  # mxnet-cu112 without its CUDA libraries
@@ -224,9 +249,5 @@ def _main(argv):
         print(f'd2lrec: error: {e}', file=sys.stderr)
         return 1
     except ValueError as e:  # a value only the data can check
-        parser.error(str(e))
-    except KeyboardInterrupt:
-        print('d2lrec: interrupted; no partial file was written',
-              file=sys.stderr)
-        return 130
+        args.parser.error(str(e))
     return 0

@@ -82,28 +82,48 @@ def download_extract_ml100k(data_dir=None, timeout=DOWNLOAD_TIMEOUT):
     is, without the network and without writing anything (so the root may
     be read-only); otherwise the zip is downloaded (or taken from
     ``<root>/ml-100k.zip``), checked and extracted, by one process at a
-    time.  Raises `DataError`: for a ``u.data`` that is not the real one
-    the message names its first malformed line or out-of-range value when
-    there is one, else the hash.
+    time, into the root, created if need be (and removed again, with the
+    parents it needed, if that fails).  Raises `DataError`: for a
+    ``u.data`` that is not the real one the message names its first
+    malformed line or out-of-range value when there is one, else the
+    hash.
     """
     name = 'ml-100k'
     root = get_data_dir(data_dir)
     folder = os.path.join(root, name)
     if not os.path.lexists(folder):
+        new = _missing_folders(root)
         try:
             os.makedirs(root, exist_ok=True)
         except OSError as e:
             raise _os_error(e, root, name, f'create {root}',
                             f'cannot create the data folder {root}: {e}.'
                             ) from e
-        fd, lock = _lock(root, name)
         try:
-            if not os.path.lexists(folder):  # else made while we waited
-                _extract(download(name, root, timeout), root, name)
-        finally:
-            _unlock(fd, lock)
+            fd, lock = _lock(root, name)
+            try:
+                if not os.path.lexists(folder):  # else made while we waited
+                    _extract(download(name, root, timeout), root, name)
+            finally:
+                _unlock(fd, lock)
+        except BaseException:  # no empty data folder left behind
+            for path in new:
+                try:
+                    os.rmdir(path)
+                except OSError:  # not empty: another process uses it
+                    break
+            raise
     _verify(folder, root, name)
     return folder
+
+
+def _missing_folders(path):
+    """`path` and those of its parents that do not exist, deepest first."""
+    missing = []
+    while not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
 
 
 def _verify(folder, root, name):

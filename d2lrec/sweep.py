@@ -10,6 +10,7 @@ configuration over several seeds, with their mean and std.
 import dataclasses
 import multiprocessing
 import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
@@ -48,7 +49,9 @@ def train_many(configs, data=None, validation=False, workers=None,
     waiting, so this trains more runs per second than one process on
     every core (docs/speed.md).  They give the RMSEs that this process
     gives (tests/test_sweep.py).  The workers stay for the next call
-    (each takes seconds to start) and end with this process.
+    (each takes seconds to start) and end with this process.  They
+    import the ``__main__`` script, as 'spawn' does, so a script that
+    calls this must keep its code under ``if __name__ == '__main__':``.
     With ``workers=1``, when MXNet sees a GPU, or for a single run, the
     runs are trained here, one after another.
     """
@@ -91,8 +94,14 @@ def _in_workers(workers, configs, data, validation):
             rmses = pool.map(_test_rmse, configs, repeat(data),
                              repeat(validation))  # starts missing workers
         return list(rmses)  # after an error or Ctrl-C, no other run starts
-    except BrokenProcessPool:  # a worker died: start new ones next time
+    except BrokenProcessPool as e:  # a worker died: new ones next time
         del _POOLS[workers]
+        if hasattr(sys.modules['__main__'], '__file__'):  # a script
+            raise BrokenProcessPool(
+                f'{e} If this runs from a script, put its code under '
+                f"``if __name__ == '__main__':``: each worker process "
+                f'imports the script, and unguarded code there starts '
+                f'the runs again (docs/results.md).') from e
         raise
 
 

@@ -2,11 +2,13 @@
 train and recommend on synthetic data, and its exit statuses (0, 1 with
 one message, 2 for usage, 130 for Ctrl-C)."""
 import dataclasses
+import fcntl
 import inspect
 import json
 import signal
 import subprocess
 import sys
+import time
 
 import mxnet as mx
 import numpy as onp
@@ -196,7 +198,7 @@ def test_cli_batch_larger_than_the_data(synthetic_ml100k, capsys):
                   '--data-dir', str(root)])
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert 'usage:' in err
+    assert err.startswith('usage: python -m d2lrec train')
     assert 'batch size 256 is larger than the 40 rows' in err
 
 
@@ -213,6 +215,7 @@ def test_cli_reports_missing_data(synthetic_ml100k, tmp_path, capsys):
     assert 'refused' in lines[0].lower()
     assert str(missing / 'ml-100k.zip') in lines[0]
     assert 'Traceback' not in err
+    assert not missing.exists()  # not created for nothing
 
 
 def test_train_save_then_recommend(synthetic_folds, capsys, tmp_path):
@@ -291,6 +294,46 @@ def test_ctrl_c_exits_130_and_saves_nothing(synthetic_folds, capsys,
     assert list(models.iterdir()) == []
 
 
+def wait_until_loaded(proc, library):
+    """Wait until the process `proc` has mapped the shared `library`."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with open(f'/proc/{proc.pid}/maps') as maps:
+            if library in maps.read():
+                return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.005)
+    pytest.fail(f'{library} not loaded in 120 s')
+
+
+@pytest.mark.parametrize('library, delay', [
+    ('_multiarray_umath', 0),  # import d2lrec: numpy loads
+    ('libmxnet.so', 0),  # mxnet loads
+    ('libmxnet.so', 0.5),
+    ('libmxnet.so', 3),  # later: the data, waiting for the lock
+])
+def test_ctrl_c_while_python_m_d2lrec_loads(tmp_path, library, delay):
+    """Ctrl-C from the moment d2lrec starts loading: 130, one line, no
+    traceback.  The data folder is locked by a download (this test), so
+    that the command waits there after loading, until Ctrl-C."""
+    lock = tmp_path / '.ml-100k.lock'
+    with open(lock, 'w') as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'd2lrec', 'train', '--data-dir',
+             str(tmp_path)], cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until_loaded(proc, library)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert (proc.returncode, out, err) == (
+        130, '', 'd2lrec: interrupted; no partial file was written\n')
+
+
 @pytest.mark.parametrize('command', ['train', 'recommend'])
 def test_each_option_says_its_default_once(command, capsys):
     with pytest.raises(SystemExit):
@@ -299,9 +342,26 @@ def test_each_option_says_its_default_once(command, capsys):
     for option in help.split(' --')[1:]:
         assert option.count('(default: ') <= 1, option
     assert '(default: None)' not in help
+    assert '==SUPPRESS==' not in help
+    assert '-h, --help show this help message and exit --' in help
     if command == 'train':
         assert '--epochs NUM_EPOCHS epochs (default: 25 for AutoRec, 20 ' \
             'for MF)' in help
+
+
+def test_a_user_beyond_the_data_shows_recommends_usage(synthetic_folds,
+                                                       capsys):
+    """A value only the data can check: exit 2 with the usage of the
+    command that took it."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(['recommend', '--user', '5000', '--data-dir',
+                  str(synthetic_folds[0])])
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ''
+    assert err.startswith('usage: python -m d2lrec recommend')
+    assert err.splitlines()[-1].endswith('error: unknown user id 5000: '
+                                         'valid ids are 1..30')
 
 
 FINALIZER_INTERRUPTED = '''

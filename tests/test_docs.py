@@ -9,6 +9,8 @@ ROOT = pathlib.Path(__file__).parents[1]
 README = ROOT / 'README.md'
 PAGES = [README, *sorted((ROOT / 'docs').glob('*.md'))]
 LINK = re.compile(r'\]\(([^)\s]+)\)')
+#: A test file cited in the text, and the test it names, if any.
+TEST = re.compile(r'\b(tests/[\w/]+\.py)(?:::(\w+))?')
 
 
 def test_the_readme_is_short():
@@ -22,6 +24,17 @@ def test_every_relative_link_leads_to_a_file():
                 continue
             path = (page.parent / target.split('#')[0]).resolve()
             assert path.exists(), f'{page.name}: {target}'
+
+
+def test_every_cited_test_exists():
+    """``tests/x.py`` and ``tests/x.py::test_name``, as the pages cite
+    them, lead to that file and that test."""
+    for page in PAGES:
+        for path, name in TEST.findall(page.read_text()):
+            assert (ROOT / path).is_file(), f'{page.name}: {path}'
+            if name:
+                assert re.search(rf'^def {name}\(', (ROOT / path).read_text(),
+                                 re.M), f'{page.name}: {path}::{name}'
 
 
 def test_the_readme_opens_every_notebook_in_colab():

@@ -122,7 +122,7 @@ def test_bad_download_raises_and_leaves_nothing(server, hub, root, path,
     assert url in message
     assert str(root / 'ml-100k.zip') in message  # where to put the zip
     assert server.requests == [path]
-    assert os.listdir(root) == []  # no zip, no folder, no temporary file
+    assert not root.exists()  # no zip, no temporary file, no new folder
 
 
 def test_refused_connection_raises_and_leaves_nothing(hub, root):
@@ -136,7 +136,22 @@ def test_refused_connection_raises_and_leaves_nothing(hub, root):
     assert str(root / 'ml-100k.zip') in message
     assert str(root / 'ml-100k') + os.sep in message
     assert DL.DATA_DIR_ENV in message
-    assert os.listdir(root) == []
+    assert not root.exists()
+
+
+@pytest.mark.parametrize('given', ['argument', 'environment'])
+def test_a_failed_download_leaves_no_new_folder(hub, tmp_path, monkeypatch,
+                                                given):
+    """A data root that did not exist, with its missing parents, is
+    removed again; folders that existed stay."""
+    hub(refused())
+    (tmp_path / 'kept').mkdir()
+    root = tmp_path / 'kept' / 'new' / 'data'
+    monkeypatch.setenv(DL.DATA_DIR_ENV, str(root))
+    with pytest.raises(DataError, match='could not download'):
+        DL.download_extract_ml100k(root if given == 'argument' else None,
+                                   timeout=TIMEOUT)
+    assert os.listdir(tmp_path / 'kept') == []
 
 
 def test_zip_put_where_the_message_says_is_used(hub, root, ml100k_zip):
@@ -144,6 +159,7 @@ def test_zip_put_where_the_message_says_is_used(hub, root, ml100k_zip):
     with pytest.raises(DataError) as info:
         DL.download_extract_ml100k(root, timeout=TIMEOUT)
     assert str(root / 'ml-100k.zip') in str(info.value)
+    root.mkdir()  # it did not exist, and was not left behind
     (root / 'ml-100k.zip').write_bytes(ml100k_zip[0])  # as instructed
     assert DL.download_extract_ml100k(root, timeout=TIMEOUT) == str(
         root / 'ml-100k')

@@ -7,7 +7,10 @@ The comparisons train on the real MovieLens 100K (skipped without it,
 except in CI), a few epochs each; the rest is synthetic.
 """
 import os
+import pathlib
 import signal
+import subprocess
+import sys
 from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
@@ -18,6 +21,7 @@ from d2lrec.config import Config
 from d2lrec.data import read_data_ml100k
 from d2lrec.sweep import compare, train_many
 from d2lrec.train import DivergenceError
+from support import NUM_ITEMS, NUM_USERS
 
 #: One of each kind of run in the notebooks: AutoRec (the chapter's,
 #: deeper, with the protocol's options), U-AutoRec, MF, seq-aware split.
@@ -110,6 +114,29 @@ def test_ctrl_c_stops_the_sweep_not_the_workers(two_runs):
         os.kill(process.pid, signal.SIGINT)
     assert train_many(configs, data, workers=2) == rmses
     assert sweep._POOLS[2] is pool  # the workers lived on
+
+
+def test_an_unguarded_script_is_told_to_add_the_guard(tmp_path):
+    """Spawned workers import the script again; unguarded, it starts the
+    sweep again there and they die: the error says what to do."""
+    script = tmp_path / 'unguarded.py'
+    script.write_text(
+        'import sys\n'
+        'sys.path.insert(0, sys.argv[1])\n'
+        'from support import make_ratings\n'
+        'from d2lrec import Config, compare\n'
+        f'data = make_ratings(), {NUM_USERS}, {NUM_ITEMS}\n'
+        "compare({'tiny': Config(hidden_layers=(4,), batch_size=8,\n"
+        '                        num_epochs=1)}, data=data, workers=2)\n')
+    tests = str(pathlib.Path(__file__).parent)
+    out = subprocess.run([sys.executable, script.name, tests],
+                         cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith('concurrent.futures.process.BrokenProcessPool')
+    assert ("If this runs from a script, put its code under "
+            "``if __name__ == '__main__':``") in last
 
 
 def test_compare_gives_mean_and_std(synthetic_folds):
