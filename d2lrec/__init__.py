@@ -1,6 +1,8 @@
 """d2lrec: a runnable companion to D2L §16.4, AutoRec, in MXNet/Gluon.
 
-The public names are the book's.  They are imported on first use, so
+The public names are the book's, so that the book's code runs with
+``import d2lrec as d2l``; ``plt``, ``Timer``, ``Animator`` and
+``Accumulator`` are d2l's own.  They are imported on first use, so
 ``import d2lrec`` loads neither mxnet nor d2l.  Each runs in MXNet's
 NumPy mode (``npx.set_np()``, as the book's notebooks set it) and leaves
 the caller's mode as it was, so they work from a plain script too.
@@ -48,10 +50,10 @@ except KeyboardInterrupt:
 #: Where each public name lives, in the book's order: §16.2's data,
 #: §16.3's MF and training loop, §16.4's AutoRec, then beyond the chapter.
 _MODULES = {
-    'download': ('DATA_HUB', 'DataError', 'download_extract_ml100k',
-                 'get_data_dir'),
+    'download': ('DATA_HUB', 'DataError', 'download_extract',
+                 'download_extract_ml100k', 'get_data_dir'),
     'data': ('read_data_ml100k', 'read_items_ml100k', 'split_data_ml100k',
-             'load_data_ml100k'),
+             'load_data_ml100k', 'get_dataloader_workers'),
     'mf': ('MF', 'split_and_load_ml100k'),
     'train': ('train_recsys_rating', 'DivergenceError'),
     'devices': ('try_gpu', 'try_all_gpus', 'choose_devices'),
@@ -68,8 +70,13 @@ _MODULES = {
     'modelfile': ('save_model', 'load_model'),
     '_compat': ('StackError',),
 }
-_HOMES = {name: module for module, names in _MODULES.items()
+#: The other names that §16.2-§16.4's published code calls, d2l's own
+#: (``d2l.mxnet``'s), imported on first use: they work here as they are.
+_D2L = ('plt', 'Timer', 'Animator', 'Accumulator')
+
+_HOMES = {name: f'd2lrec.{module}' for module, names in _MODULES.items()
           for name in names}
+_HOMES.update(dict.fromkeys(_D2L, 'd2l.mxnet'))
 
 __all__ = sorted(_HOMES)
 
@@ -77,7 +84,7 @@ __all__ = sorted(_HOMES)
 def __getattr__(name):
     if name not in _HOMES:
         raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    return getattr(importlib.import_module(f'd2lrec.{_HOMES[name]}'), name)
+    return getattr(importlib.import_module(_HOMES[name]), name)
 
 
 def __dir__():

@@ -25,8 +25,9 @@ MODELS = ('autorec', 'uautorec', 'mf')
 #: The five canonical train/test folds shipped in ml-100k.zip.
 FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
 
-#: How the ratings are split (D2L §16.2's two modes, and the folds).
-SPLIT_MODES = ('random', 'seq-aware') + FOLDS
+#: How the ratings are split (D2L §16.2's two modes, the book's own
+#: random split as it draws in a fresh process, and the folds).
+SPLIT_MODES = ('random', 'seq-aware', 'book') + FOLDS
 
 #: Activations for the encoder (every hidden layer) and the decoder.
 ACTIVATIONS = ('sigmoid', 'tanh', 'relu', 'identity')
@@ -123,11 +124,13 @@ class Config:
     dropout: float = setting(0.05, 'dropout after every hidden layer',
                              check=_fraction)
     split_mode: str = setting('random', 'random (with --test-ratio), '
-                              "seq-aware (each user's latest rating), or "
-                              'a canonical fold u1..u5 (on the command '
-                              'line, folds: all five and their mean)',
+                              "seq-aware (each user's latest rating), "
+                              "book (the book's unseeded random split, as "
+                              'in a fresh process), or a canonical fold '
+                              'u1..u5 (on the command line, folds: all '
+                              'five and their mean)',
                               choices=SPLIT_MODES, option='--split')
-    test_ratio: float = setting(0.1, 'test share of the random split',
+    test_ratio: float = setting(0.1, 'test share of the random splits',
                                 check=_ratio)
     clip: bool = setting(False, 'clip predictions to [1, 5]', check=_flag)
     unseen_rating: float = setting(

@@ -1,10 +1,12 @@
 """Read, split and load MovieLens 100K (D2L §16.2, "The MovieLens Dataset").
 
 The names, arguments and return values are the book's.  Three fixes: the
-split takes a `seed`, ``u.data`` is parsed by pandas' C engine and
+split takes a `seed` (``split_mode='book'`` draws the book's own unseeded
+split exactly), ``u.data`` is parsed by pandas' C engine and
 checked (`d2lrec.movielens`), and the interaction matrix is filled in one
 vectorized assignment instead of one element at a time.
 `read_items_ml100k` adds the movies' titles from ``u.item``.
+`get_dataloader_workers` keeps Gluon's DataLoader in the main process.
 `ArrayLoader` batches NumPy arrays as Gluon's DataLoader does, without
 fetching them row by row.
 """
@@ -19,6 +21,10 @@ from d2lrec.config import FOLDS, check
 from d2lrec.download import (DATA_DIR_ENV, DATA_HUB, DataError,
                              download_extract_ml100k, where_to_put)
 from d2lrec.movielens import U_DATA_COLUMNS, U_ITEM, read_u_data, read_u_item
+
+#: The seed of MXNet's generators in a fresh process: its first draws
+#: are those after ``mx.random.seed(0)``.
+MXNET_START_SEED = 0
 
 
 def read_data_ml100k(data_dir=None):
@@ -76,7 +82,11 @@ def split_data_ml100k(data, num_users, num_items, split_mode='random',
 
     ``random``: each rating goes to the test set with probability
     `test_ratio`, drawn from ``numpy.random.RandomState(seed)``, so the same
-    seed gives the same split.  ``seq-aware``: each user's most recent
+    seed gives the same split.  ``book``: the book's random split, drawn
+    as the book draws it (MXNet's ``np.random.uniform``) from MXNet's
+    generator as a fresh process starts it (`book_split_mask`), so it is
+    the test set the book's code gets, whatever was drawn before; `seed`
+    is not used.  ``seq-aware``: each user's most recent
     rating is the test set, the rest (oldest first) the training set.
     ``u1`` ... ``u5``: the canonical 80/20 folds shipped with ML-100K
     (``u1.test`` ... under the data root `data_dir`), whose test sets
@@ -94,12 +104,32 @@ def split_data_ml100k(data, num_users, num_items, split_mode='random',
     elif split_mode in FOLDS:
         test_data = _fold_test_rows(data, split_mode, data_dir)
         train_data = data.drop(index=test_data.index)
-    else:  # random
+    else:  # random or book
         check('test_ratio', test_ratio)
-        rng = np.random.RandomState(seed)
-        mask = rng.uniform(0, 1, len(data)) < 1 - test_ratio
+        if split_mode == 'book':
+            mask = book_split_mask(len(data), test_ratio)
+        else:
+            rng = np.random.RandomState(seed)
+            mask = rng.uniform(0, 1, len(data)) < 1 - test_ratio
         train_data, test_data = data[mask], data[~mask]
     return train_data, test_data
+
+
+def book_split_mask(n, test_ratio):
+    """Return the training mask of the book's random split of `n`
+    ratings: ``np.random.uniform(0, 1, n) < 1 - test_ratio``, drawn by
+    MXNet on the CPU as D2L §16.2 draws it, from MXNet's generator as a
+    fresh process starts it.
+
+    The book does not seed, and a fresh process starts MXNet's generators
+    from seed 0 (`MXNET_START_SEED`), so this reseeds them all with it
+    first: the caller's own ``mx.random.seed`` is then replaced, and the
+    generators stand where the book's split leaves them in a fresh
+    process (seed again afterwards to draw from your own seed).
+    """
+    mx.random.seed(MXNET_START_SEED)
+    draws = mx.np.random.uniform(0, 1, (n,), ctx=mx.cpu())
+    return (draws < 1 - test_ratio).asnumpy()
 
 
 def _fold_test_rows(data, fold, data_dir):
@@ -146,6 +176,18 @@ def load_data_ml100k(data, num_users, num_items, feedback='explicit'):
         raise ValueError(f"feedback must be 'explicit' or 'implicit', got "
                          f'{feedback!r}')
     return users, items, scores, inter
+
+
+def get_dataloader_workers():
+    """Return 0: Gluon's DataLoader then loads in the main process (the
+    book's ``d2l.get_dataloader_workers``, which returns 4; D2L §16.4).
+
+    MXNet 1.9.1's worker pool prints "Exception ignored" tracebacks when
+    the script ends, and for the chapter's 1,682 rows it only adds time;
+    where processes start by spawn (macOS, Windows), workers would rerun
+    the book's unguarded script.  The batches are the same either way.
+    """
+    return 0
 
 
 class ArrayLoader:

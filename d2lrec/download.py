@@ -7,7 +7,8 @@ like ``pooch.retrieve``: the data root; its extracted ``ml-100k/`` if its
 there (to a temporary file, its sha1 checked, then moved into place
 atomically), and extracted.  One process at a time downloads and extracts
 into a data root (a lock file, ``<root>/.ml-100k.lock``, on POSIX); the
-others wait and then find the verified folder.
+others wait and then find the verified folder.  `download_extract` is
+the book's name for it.
 
 d2lrec replaces ``d2l.download_extract`` because d2l writes the response
 straight into the cache and only checks the hash of files already there,
@@ -124,6 +125,21 @@ def _missing_folders(path):
         missing.append(path)
         path = os.path.dirname(path)
     return missing
+
+
+def download_extract(name, folder=None):
+    """Return the folder of the extracted data `name` (D2L §16.2; the
+    book's ``d2l.download_extract``), or ``<root>/<folder>`` with `folder`.
+
+    d2lrec has one dataset, ``'ml-100k'``: this is
+    `download_extract_ml100k` under the book's name, with its checks and
+    its data root.  Another `name` raises ValueError.
+    """
+    if name != 'ml-100k':
+        raise ValueError(f"d2lrec downloads only 'ml-100k' (D2L §16.2), "
+                         f'not {name!r}')
+    path = download_extract_ml100k()
+    return os.path.join(os.path.dirname(path), folder) if folder else path
 
 
 def _verify(folder, root, name):

@@ -62,8 +62,6 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     config = dataclasses.replace(config, **settings)
     num_epochs = config.num_epochs or DEFAULT_EPOCHS[config.model]
     batch_size = config.batch_size or DEFAULT_BATCH_SIZE[config.model]
-    mx.random.seed(config.seed)  # initialization and dropout
-    onp.random.seed(config.seed)  # the loaders' shuffling
     devices = devices or try_all_gpus()
     df, num_users, num_items = data or read_data_ml100k(data_dir)
     train_data, test_data = split_data_ml100k(
@@ -73,6 +71,9 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
         train_data, test_data = split_data_ml100k(
             train_data, num_users, num_items, 'random', config.test_ratio,
             config.seed + VALIDATION_SEED_OFFSET)
+    # After the split: the book's split reseeds MXNet's generators.
+    mx.random.seed(config.seed)  # initialization and dropout
+    onp.random.seed(config.seed)  # the loaders' shuffling
     kind = KINDS[config.model]
     train_iter, test_iter, evaluate, kwargs = kind.setup(
         config, batch_size, train_data, test_data, num_users, num_items)

@@ -69,7 +69,8 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         progress=None, verbose=True, every_epoch=True,
                         **kwargs):
     """Train `net` for rating prediction and return the per-epoch history
-    (D2L §16.3, used by §16.4).
+    (D2L §16.3, used by §16.4; the book's returns None, docs/book.md says
+    why this differs).
 
     Arguments are the book's: each batch from `train_iter` is split over
     `devices` (default: `try_all_gpus()`) with ``split_and_load``; the last

@@ -1,6 +1,6 @@
 """Plain helpers of the tests (fixtures are in conftest.py): synthetic
-MovieLens 100K files, rating matrices, a small model, full disks and a
-loopback HTTP server.
+MovieLens 100K files, rating matrices, a small model, full disks, a
+loopback HTTP server, and the book's published cells (`book_cells`).
 
 The synthetic ``u.data`` has the real file's format (tab-separated
 ``user_id item_id rating timestamp``, 1-based ids, no header) but is
@@ -16,6 +16,7 @@ import hashlib
 import http.server
 import io
 import os
+import pathlib
 import socket
 import tempfile
 import threading
@@ -33,6 +34,15 @@ NAMES = ['user_id', 'item_id', 'rating', 'timestamp']
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the zip's bytes are too
 #: The folds of MovieLens 100K (u1.base/u1.test, ...).
 FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
+#: The MXNet code of D2L §16.2-§16.4 as published, one file per section.
+BOOK = pathlib.Path(__file__).parent / 'book'
+
+
+def book_cells(chapter):
+    """The code cells of `chapter` (``movielens``, ``mf`` or
+    ``autorec``) as the book publishes them (``tests/book/``)."""
+    text = (BOOK / f'{chapter}.py').read_text()
+    return [cell.rstrip('\n') for cell in text.split('\n# %%\n')[1:]]
 
 
 def make_ratings(num_users=NUM_USERS, num_items=NUM_ITEMS,

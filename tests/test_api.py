@@ -35,7 +35,7 @@ data, num_users, num_items = use('read_data_ml100k')()
 ml100k = data, num_users, num_items
 items = use('read_items_ml100k')()
 use('get_data_dir')()
-use('download_extract_ml100k')()
+assert use('download_extract')('ml-100k') == use('download_extract_ml100k')()
 assert use('DATA_HUB')['ml-100k']
 train, test = use('split_data_ml100k')(data, num_users, num_items)
 _, _, _, train_mat = use('load_data_ml100k')(train, num_users, num_items)
@@ -43,6 +43,12 @@ _, _, _, test_mat = d2lrec.load_data_ml100k(test, num_users, num_items)
 devices = use('try_all_gpus')()
 assert use('try_gpu')() == mx.cpu()
 assert use('choose_devices')('cpu') == [mx.cpu()]
+assert use('get_dataloader_workers')() == 0
+# d2l's own, which §16.3's training loop calls
+use('Timer')().stop()
+use('Accumulator')(3).add(1, 2, 3)
+use('Animator')(xlabel='epoch', legend=['train loss'])
+use('plt').close('all')
 
 # §16.4 as the chapter writes it, without npx.set_np()
 net = use('AutoRec')(50, num_users)

@@ -95,6 +95,7 @@ def test_every_setting_is_a_command_line_option(preset):
     (['--clip'], 'clip', True),
     (['--unseen-rating', '3'], 'unseen_rating', 3.0),
     (['--split', 'u2'], 'split_mode', 'u2'),
+    (['--split', 'book'], 'split_mode', 'book'),
     (['--seed', '-3'], 'seed', -3),
 ])
 def test_options_set_their_setting(argv, setting, value):

@@ -109,10 +109,31 @@ def test_random_split_test_share(test_ratio, seed):
 
 
 @pytest.mark.parametrize('test_ratio', [0, 1, -0.1, 1.5, float('nan')])
-def test_random_split_rejects_bad_ratio(ratings, test_ratio):
+@pytest.mark.parametrize('mode', ['random', 'book'])
+def test_random_split_rejects_bad_ratio(ratings, test_ratio, mode):
     data, nu, ni = ratings
     with pytest.raises(ValueError, match='test_ratio'):
-        split_data_ml100k(data, nu, ni, 'random', test_ratio)
+        split_data_ml100k(data, nu, ni, mode, test_ratio)
+
+
+@pytest.mark.parametrize('test_ratio', [0.1, 0.3])
+def test_book_split_is_the_books_draw_from_a_fresh_generator(ratings,
+                                                             test_ratio):
+    data, nu, ni = ratings
+    # The book's random mode (D2L §16.2), from MXNet's generator as a
+    # fresh process starts it (test_book.py checks that it starts so).
+    mx.random.seed(0)
+    mask = [True if x == 1 else False for x in mx.np.random.uniform(
+        0, 1, (len(data))) < 1 - test_ratio]
+    next_draws = mx.np.random.uniform(0, 1, 5).asnumpy()
+    mx.random.seed(42)  # the caller's own seed and draws
+    mx.np.random.uniform(0, 1, 3)
+    train, test = split_data_ml100k(data, nu, ni, 'book', test_ratio, 7)
+    assert rows(train) == rows(data[mask])
+    assert rows(test) == rows(data[[not x for x in mask]])
+    # The generator is left where the book's split leaves it.
+    np.testing.assert_array_equal(mx.np.random.uniform(0, 1, 5).asnumpy(),
+                                  next_draws)
 
 
 @pytest.mark.parametrize('mode', ['foo', 'seq_aware', 'Random', None])

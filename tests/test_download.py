@@ -220,6 +220,17 @@ def test_verified_folder_is_used_without_network(synthetic_ml100k):
     assert os.listdir(root) == ['ml-100k']
 
 
+def test_the_books_download_extract_is_the_verified_one(synthetic_ml100k,
+                                                        monkeypatch):
+    root, _ = synthetic_ml100k
+    monkeypatch.setenv(DL.DATA_DIR_ENV, str(root))
+    assert DL.download_extract('ml-100k') == str(root / 'ml-100k')
+    assert DL.download_extract('ml-100k', 'x') == str(root / 'x')
+    monkeypatch.setitem(DL.DATA_HUB, 'airfoil', ('http://x/a.dat', '0'))
+    with pytest.raises(ValueError, match="downloads only 'ml-100k'"):
+        DL.download_extract('airfoil')
+
+
 def cache_zip_with_matching_sha1(root, hub, monkeypatch, content):
     """Put `content` at root/ml-100k.zip and make DATA_HUB expect its sha1
     (the network is unreachable), so only extraction can refuse it."""

@@ -1,5 +1,6 @@
 """One experiment (d2lrec.experiment.train_and_evaluate): every model
 on the same split, user-based AutoRec's rows and unknown models."""
+import mxnet as mx
 import numpy as onp
 import pytest
 
@@ -16,6 +17,19 @@ def test_every_model_trains_on_the_same_split(synthetic_ml100k, model):
     assert result['model'] == model and result['epochs'] == 2
     assert onp.isfinite(result['test_rmse'])
     assert train_and_evaluate(**kwargs)['test_rmse'] == result['test_rmse']
+
+
+def test_the_seed_comes_after_the_books_split(synthetic_ml100k,
+                                             monkeypatch):
+    """The book's split reseeds MXNet with 0; the config's seed must
+    then seed the initialization and dropout."""
+    seeds, seed = [], mx.random.seed
+    monkeypatch.setattr(mx.random, 'seed',
+                        lambda s, *args: seeds.append(s) or seed(s, *args))
+    train_and_evaluate(split_mode='book', seed=5, hidden_layers=(8,),
+                       num_epochs=1, batch_size=8,
+                       data_dir=synthetic_ml100k[0], plot=False)
+    assert seeds == [0, 5]
 
 
 def test_user_based_autorec_reconstructs_users(synthetic_ml100k, monkeypatch):
