@@ -5,9 +5,10 @@ validation split: 10% of the training ratings of the seed-0 random 90/10
 split (``train_and_evaluate(validation=True)``).  That split is disjoint
 from the seed-0 test set, but not from the test sets of the other
 protocols the preset is compared on (benchmarks/peers.py's): each
-fold's ``u{k}.test`` and the random splits with seeds 1-4.  This counts the shared ratings and writes
-them to benchmarks/results/validation_overlap.csv (docs/results.md
-states them).  No training: it runs in seconds.
+fold's ``u{k}.test`` and the random splits with seeds 1-4.  This counts
+the shared ratings and writes them to
+benchmarks/results/validation_overlap.csv (docs/results.md states
+them).  No training: it runs in seconds.
 
     D2LREC_DATA_DIR=../shared/data python benchmarks/validation_overlap.py
 """
