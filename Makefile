@@ -40,7 +40,8 @@ COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p)
 endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack test-isa \
-	test-colab test-gpu-stack test-browser benchmark classroom check-python
+	test-colab test-gpu-stack test-browser benchmark peers classroom \
+	check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -166,3 +167,20 @@ classroom: $(VENV)/.installed-$(PY)
 
 benchmark: $(VENV)/.installed-$(PY)
 	$(VENV)/bin/python benchmarks/chapter_speed.py
+
+# AutoRec beside Surprise's classic peers on the same splits
+# (benchmarks/peers.py; docs/results.md).  Surprise needs a newer numpy
+# than the book's stack, so it gets a venv of its own, for this only.
+PEERS_VENV ?= .venv-peers
+$(PEERS_VENV)/.installed-$(PY): benchmarks/requirements-peers.txt \
+		| check-python
+	$(PYTHON) -m venv --clear $(PEERS_VENV)
+	printf '*\n' > $(PEERS_VENV)/.gitignore
+	$(PEERS_VENV)/bin/python -m pip install \
+		-r benchmarks/requirements-peers.txt \
+		|| { rm -rf $(PEERS_VENV); exit 1; }
+	touch $@
+
+peers: $(VENV)/.installed-$(PY) $(PEERS_VENV)/.installed-$(PY)
+	nice $(VENV)/bin/python benchmarks/peers.py \
+		--peers-python $(PEERS_VENV)/bin/python

@@ -6,8 +6,8 @@ Its defaults are the chapter's.  The command line's ``train`` options,
 its ``--help`` and the presets are made from its fields,
 `d2lrec.experiment.train_and_evaluate`, `d2lrec.sweep.compare` and
 `d2lrec.tune.coordinate_search` take it, and a saved model stores it:
-adding a setting is adding a field here (adding a model kind: a name in
-`MODELS` and a kind in `d2lrec.models`).  Each field says, in its
+adding a setting is adding a field here (adding a model kind: see
+`d2lrec.models`).  Each field says, in its
 metadata, what values it takes and its command-line option.
 
 It does not import mxnet, so that the command line can check these
@@ -15,6 +15,7 @@ settings before mxnet loads.  `check` checks one setting, for `Config`
 and for the functions that take one directly.
 """
 import argparse
+import collections
 import dataclasses
 import numbers
 
@@ -36,6 +37,9 @@ ACTIVATIONS = ('sigmoid', 'tanh', 'relu', 'identity')
 #: leaves ``num_epochs`` or ``batch_size`` at None.
 DEFAULT_EPOCHS = {'autorec': 25, 'uautorec': 25, 'mf': 20}
 DEFAULT_BATCH_SIZE = {'autorec': 256, 'uautorec': 256, 'mf': 512}
+
+#: A run's epochs and batch size, as `Config.budget` gives them.
+Budget = collections.namedtuple('Budget', 'num_epochs batch_size')
 
 
 def _number(kind, ok, wanted):
@@ -144,6 +148,20 @@ class Config:
             object.__setattr__(self, field.name,
                                check(field.name, getattr(self, field.name)))
 
+    @property
+    def budget(self):
+        """The run's `Budget`: ``num_epochs`` and ``batch_size``, each
+        the config's or, where it leaves one at None, its model's default
+        (`DEFAULT_EPOCHS`, `DEFAULT_BATCH_SIZE`).
+
+        >>> Config().budget
+        Budget(num_epochs=25, batch_size=256)
+        >>> Config(model='mf', num_epochs=5).budget
+        Budget(num_epochs=5, batch_size=512)
+        """
+        return Budget(self.num_epochs or DEFAULT_EPOCHS[self.model],
+                      self.batch_size or DEFAULT_BATCH_SIZE[self.model])
+
 
 _FIELDS = {field.name: field for field in dataclasses.fields(Config)}
 
@@ -230,7 +248,8 @@ def _layer_sizes(text):
 
 #: The tuned item-based AutoRec (``--preset tuned``): the result of
 #: `d2lrec.tune.coordinate_search` on a validation split carved from the
-#: training set, which notebooks/04-tuned-autorec.ipynb reruns and checks.
+#: training set of the seed-0 random split, which
+#: notebooks/04-tuned-autorec.ipynb reruns and checks.
 TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
                lr_schedule='cosine', clip=True, unseen_rating=3)
 

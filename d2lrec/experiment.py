@@ -15,7 +15,7 @@ import numpy as onp
 from mxnet import gluon
 from mxnet.util import use_np
 
-from d2lrec.config import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, Config
+from d2lrec.config import Config
 from d2lrec.data import read_data_ml100k, split_data_ml100k
 from d2lrec.devices import try_all_gpus
 from d2lrec.loss import L2Loss
@@ -60,8 +60,7 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     True
     """
     config = dataclasses.replace(config, **settings)
-    num_epochs = config.num_epochs or DEFAULT_EPOCHS[config.model]
-    batch_size = config.batch_size or DEFAULT_BATCH_SIZE[config.model]
+    num_epochs, batch_size = config.budget
     devices = devices or try_all_gpus()
     df, num_users, num_items = data or read_data_ml100k(data_dir)
     train_data, test_data = split_data_ml100k(

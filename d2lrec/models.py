@@ -11,8 +11,15 @@ A `Config`'s ``model`` names one of `KINDS`:
 
 Each kind knows its net (`build_net`), how its data is loaded and
 scored (`setup`: loaders and evaluator) and how it fills in the whole
-rating matrix (`predict`).  A new kind is a class here, an entry in
-`KINDS` and a name in `d2lrec.config.MODELS`.
+rating matrix (`predict`).  A new kind is four additions:
+
+- a class here, with the methods of the kinds below;
+- its entry in `KINDS`;
+- its name in `d2lrec.config.MODELS`;
+- its default epochs and batch size in `d2lrec.config.DEFAULT_EPOCHS`
+  and `d2lrec.config.DEFAULT_BATCH_SIZE`.
+
+tests/test_models.py adds one so, and trains it.
 """
 import mxnet as mx
 import numpy as onp

@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from d2lrec.config import ACTIVATIONS, DEFAULT_EPOCHS, Config
+from d2lrec.config import ACTIVATIONS, Config
 from d2lrec.data import read_data_ml100k
 from d2lrec.experiment import train_and_evaluate
 
@@ -49,12 +49,12 @@ REDRAW_SECONDS = 0.5
 def reference_key(config):
     """`config`'s row in `reference()`, or None where 03 measured nothing
     like it (settings other than `FIELDS` changed)."""
-    epochs = config.num_epochs or DEFAULT_EPOCHS[config.model]
     settings = {name: getattr(config, name) for name in FIELDS}
     if Config(seed=config.seed, **settings) != config:
         return None
     return (config.model, '-'.join(map(str, config.hidden_layers)),
-            config.encoder_act, config.decoder_act, epochs)
+            config.encoder_act, config.decoder_act,
+            config.budget.num_epochs)
 
 
 def reference():
@@ -92,23 +92,29 @@ class Playground:
         self.curve = []  # the running run's (epoch, test RMSE)
         self.thread = None
         style = {'description_width': '7em'}
-        self.units = widgets.IntSlider(500, min=10, max=1000, step=10,
+        chapter = Config()  # the controls start at the chapter's settings
+        self.units = widgets.IntSlider(chapter.hidden_layers[0], min=10,
+                                       max=1000, step=10,
                                        description='hidden units',
                                        continuous_update=False,
                                        style=style)
-        self.layers = widgets.IntSlider(1, min=1, max=4, style=style,
+        self.layers = widgets.IntSlider(len(chapter.hidden_layers), min=1,
+                                        max=4, style=style,
                                         continuous_update=False,
                                         description='hidden layers')
         self.model = widgets.ToggleButtons(
             options=[('item-based', 'autorec'), ('user-based', 'uautorec')],
-            description='AutoRec', style=style)
-        self.encoder = widgets.Dropdown(options=ACTIVATIONS, value='sigmoid',
-                                        description='encoder', style=style)
+            value=chapter.model, description='AutoRec', style=style)
+        self.encoder = widgets.Dropdown(options=ACTIVATIONS, style=style,
+                                        value=chapter.encoder_act,
+                                        description='encoder')
         self.decoder = widgets.Dropdown(options=ACTIVATIONS, style=style,
-                                        value='identity',
+                                        value=chapter.decoder_act,
                                         description='decoder')
-        self.epochs = widgets.IntText(25, description='epochs', style=style)
-        self.seed = widgets.IntText(0, description='seed', style=style)
+        self.epochs = widgets.IntText(chapter.budget.num_epochs,
+                                      description='epochs', style=style)
+        self.seed = widgets.IntText(chapter.seed, description='seed',
+                                    style=style)
         self.button = widgets.Button(description='Train',
                                      button_style='primary', icon='play')
         self.status = widgets.HTML()

@@ -17,7 +17,6 @@ from itertools import repeat
 
 import pandas as pd
 
-from d2lrec.config import DEFAULT_EPOCHS
 from d2lrec.data import read_data_ml100k
 from d2lrec.devices import try_all_gpus
 from d2lrec.experiment import train_and_evaluate
@@ -75,8 +74,7 @@ def train_many(configs, data=None, validation=False, workers=None,
 def _work(config):
     """Roughly how long `config` trains: epochs times hidden units (MF,
     whose many small batches take about as long, counts its config's)."""
-    return ((config.num_epochs or DEFAULT_EPOCHS[config.model])
-            * sum(config.hidden_layers))
+    return config.budget.num_epochs * sum(config.hidden_layers)
 
 
 def _in_workers(workers, configs, data, validation):

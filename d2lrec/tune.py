@@ -4,10 +4,13 @@ D2L §16.4).
 `coordinate_search` tunes one group of settings at a time, starting from
 the chapter's configuration: each stage tries its options with the best
 settings found so far and keeps the one with the lowest validation RMSE.
-The validation split is carved from the training set of the random 90/10
-split (``validation=True`` in `train_and_evaluate`), so the test set is
-never used to choose.  Its result is `d2lrec.config.TUNED`, the
-``--preset tuned`` of the command line.
+The validation split is carved from the training set of `start`'s split
+(``validation=True`` in `train_and_evaluate`), so that split's test set
+is never used to choose; another split's test set may share ratings
+with it.  Its result from `START`, on the seed-0 random 90/10 split, is
+`d2lrec.config.TUNED`, the ``--preset tuned`` of the command line
+(benchmarks/retune.py runs it again on each protocol's own training set,
+docs/results.md).
 """
 import dataclasses
 

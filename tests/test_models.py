@@ -1,5 +1,11 @@
 """The model kinds (d2lrec.models): each kind's net, the rows it reads,
 its loaders and evaluator, on synthetic ratings."""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
 import mxnet as mx
 import numpy as onp
 import pytest
@@ -9,6 +15,42 @@ from d2lrec.config import MODELS, Config
 from d2lrec.mf import MF
 from d2lrec.models import KINDS, build_net
 from support import NUM_ITEMS, NUM_USERS, make_ratings
+
+TESTS = pathlib.Path(__file__).parent
+
+#: The four additions of d2lrec/models.py's recipe for a new kind, as
+#: (file, text, the text after the addition): a kind "mf8", MF with
+#: 8 factors and its own default epochs and batch size.
+RECIPE = (
+    ('models.py', "\n#: Every kind of model", """
+class MF8Kind(MFKind):
+    def build_net(self, config, num_users, num_items):
+        return MF(8, num_users, num_items)
+
+
+#: Every kind of model"""),
+    ('models.py', "'mf': MFKind()}", "'mf': MFKind(), 'mf8': MF8Kind()}"),
+    ('config.py', "MODELS = ('autorec', 'uautorec', 'mf')",
+     "MODELS = ('autorec', 'uautorec', 'mf', 'mf8')"),
+    ('config.py', "'mf': 20}", "'mf': 20, 'mf8': 3}"),
+    ('config.py', "'mf': 512}", "'mf': 512, 'mf8': 64}"))
+
+#: Trains the new kind with its defaults, in a fresh process.
+TRAIN_THE_NEW_KIND = f"""
+import sys
+sys.path.insert(0, {str(TESTS)!r})
+import d2lrec
+from d2lrec.config import Config
+from d2lrec.experiment import train_and_evaluate
+from support import NUM_ITEMS, NUM_USERS, make_ratings
+assert d2lrec.__file__.startswith(sys.argv[1]), d2lrec.__file__
+config = Config(model='mf8')
+assert config.budget == (3, 64), config.budget
+result = train_and_evaluate(
+    config, data=(make_ratings(), NUM_USERS, NUM_ITEMS), plot=False,
+    verbose=False)
+assert (result['model'], result['epochs']) == ('mf8', 3), result
+"""
 
 
 def test_every_model_of_config_has_a_kind():
@@ -66,3 +108,21 @@ def test_a_batch_larger_than_the_matrix_is_refused():
                        f'the {NUM_ITEMS} rows of the matrix'):
         KINDS['autorec'].setup(Config(), 1000, data, data, NUM_USERS,
                                NUM_ITEMS)
+
+
+def test_a_kind_added_by_the_recipe_trains(tmp_path):
+    package = tmp_path / 'd2lrec'
+    shutil.copytree(TESTS.parent / 'd2lrec', package,
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    for name, text, added in RECIPE:
+        path = package / name
+        source = path.read_text()
+        assert source.count(text) == 1, (name, text)
+        path.write_text(source.replace(text, added))
+    script = tmp_path / 'train_mf8.py'
+    script.write_text(TRAIN_THE_NEW_KIND)
+    out = subprocess.run([sys.executable, str(script), str(package)],
+                         capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path, env={**os.environ,
+                                            'MPLBACKEND': 'Agg'})
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
