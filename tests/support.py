@@ -15,9 +15,12 @@ import errno
 import hashlib
 import http.server
 import io
+import json
 import os
 import pathlib
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -272,3 +275,15 @@ def make_zip(files):
         for name, data in files.items():
             zf.writestr(zipfile.ZipInfo(name, ZIP_DATE), data)
     return buf.getvalue()
+
+
+def train_json(*args, python=sys.executable):
+    """The JSON result of ``python -m d2lrec train --json`` with `args`,
+    run by `python` in a fresh process, d2lrec from its own install."""
+    env = {name: value for name, value in os.environ.items()
+           if name != 'PYTHONPATH'}
+    out = subprocess.run([python, '-m', 'd2lrec', 'train', '--json', *args],
+                         capture_output=True, text=True, timeout=600,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -16,15 +16,14 @@ to prove, as the notebooks would, at a fraction of their cost:
 
 Elsewhere they are skipped: the notebooks' own run covers them.
 """
-import json
 import os
-import subprocess
 import sys
 
 import pytest
 
 from d2lrec.config import DEFAULT_EPOCHS, Config
 from d2lrec.playground import DECIMALS, reference, reference_key
+from support import train_json
 
 OTHER_PYTHON = os.environ.get('D2LREC_OTHER_PYTHON')
 #: notebooks/03-autorec-exercises.ipynb's tolerance for its activation
@@ -34,14 +33,9 @@ GRID_TOLERANCE = 0.005
 
 def history(python, *args):
     """Every epoch's test RMSE and train loss of ``python -m d2lrec
-    train`` with `args`, run in a fresh process."""
-    out = subprocess.run([python, '-m', 'd2lrec', 'train', '--json', *args],
-                         capture_output=True, text=True, timeout=600,
-                         env={**os.environ, 'PYTHONPATH': ''})
-    assert out.returncode == 0, out.stderr
-    run = json.loads(out.stdout.splitlines()[-1])
+    train`` with `args`, run by `python` in a fresh process."""
     return [(epoch['test_rmse'], epoch['train_loss'])
-            for epoch in run['history']]
+            for epoch in train_json(*args, python=python)['history']]
 
 
 @pytest.mark.skipif(not OTHER_PYTHON, reason='make test-stack runs it '

@@ -16,12 +16,7 @@ import sys
 
 import pytest
 
-
-def train_json(*args):
-    out = subprocess.run(
-        [sys.executable, '-m', 'd2lrec', 'train', '--json', *args],
-        capture_output=True, text=True, check=True, timeout=600)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+from support import train_json
 
 
 @pytest.mark.usefixtures('real_data')
