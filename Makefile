@@ -40,8 +40,8 @@ COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p)
 endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack test-isa \
-	test-colab test-gpu-stack test-browser benchmark peers classroom \
-	check-python
+	test-colab test-gpu-stack test-browser benchmark peers reference \
+	assignment check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -158,12 +158,19 @@ test-browser: $(VENV)/.installed-$(PY)
 	D2LREC_BROWSER_TEST=1 D2LREC_ARTIFACTS=$(ARTIFACTS) \
 		$(VENV)/bin/python -m pytest tests/test_browser.py
 
-# The classroom files made from notebook 03 (docs/classroom.md): its
-# student edition, notebooks/03-autorec-worksheet.ipynb, and the
-# playground's reference numbers, d2lrec/reference.csv.  Run it after
-# editing notebook 03 or executing it again; a test checks both.
-classroom: $(VENV)/.installed-$(PY)
-	$(VENV)/bin/python tools/classroom.py
+# The playground's reference numbers, d2lrec/reference.csv, from notebook
+# 03's committed outputs (tools/reference.py).  Run it after editing
+# notebook 03 or executing it again; a test checks it.
+reference: $(VENV)/.installed-$(PY)
+	$(VENV)/bin/python tools/reference.py
+
+# The classroom assignment's student edition (docs/classroom.md):
+# nbgrader's generate_assignment makes assignments/release/autorec/ from
+# assignments/source/autorec/.  Run it after editing the source; a test
+# checks it.  nbgrader finds alembic and the kernel on the PATH.
+assignment: $(VENV)/.installed-$(PY)
+	cd assignments && PATH="$(abspath $(VENV))/bin:$$PATH" nbgrader \
+		generate_assignment autorec --no-db --force
 
 benchmark: $(VENV)/.installed-$(PY)
 	$(VENV)/bin/python benchmarks/chapter_speed.py

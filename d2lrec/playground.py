@@ -11,8 +11,6 @@ and a chart beside `reference()`, notebook 03's mean and standard
 deviation over seeds 0-2 for the settings it measured.  Import this
 module explicitly: ``import d2lrec`` does not load ipywidgets.
 """
-import csv
-import importlib.resources
 import io
 import threading
 import time
@@ -25,55 +23,11 @@ from matplotlib.ticker import MaxNLocator
 from d2lrec.config import ACTIVATIONS, Config
 from d2lrec.data import read_data_ml100k
 from d2lrec.experiment import train_and_evaluate
-
-#: Notebook 03's test RMSEs, written by ``make classroom`` from its
-#: committed outputs (tools/classroom.py).
-REFERENCE = 'reference.csv'
-
-#: The `Config` fields the playground sets; a run has a reference when
-#: these match one of notebook 03's and the others are the chapter's.
-FIELDS = ('model', 'hidden_layers', 'encoder_act', 'decoder_act',
-          'num_epochs')
-
-#: The columns of `REFERENCE` after `FIELDS`: 03's table columns.
-NUMBERS = ('seed 0', 'seed 1', 'seed 2', 'mean', 'std')
-
-#: 03's tables are rounded to this many decimals.
-DECIMALS = 3
+from d2lrec.reference import DECIMALS, reference, reference_key, typical
 
 #: During a run, the chart is drawn again after an epoch only if its
 #: last drawing is at least this old, so drawing slows training little.
 REDRAW_SECONDS = 0.5
-
-
-def reference_key(config):
-    """`config`'s row in `reference()`, or None where 03 measured nothing
-    like it (settings other than `FIELDS` changed)."""
-    settings = {name: getattr(config, name) for name in FIELDS}
-    if Config(seed=config.seed, **settings) != config:
-        return None
-    return (config.model, '-'.join(map(str, config.hidden_layers)),
-            config.encoder_act, config.decoder_act,
-            config.budget.num_epochs)
-
-
-def reference():
-    """Notebook 03's test RMSEs, a dict from `reference_key` to a dict
-    of its `NUMBERS` (mean and sample std over seeds 0, 1, 2)."""
-    text = importlib.resources.files('d2lrec').joinpath(REFERENCE)
-    rows = {}
-    for row in csv.DictReader(io.StringIO(text.read_text())):
-        key = (row['model'], row['hidden_layers'], row['encoder_act'],
-               row['decoder_act'], int(row['num_epochs']))
-        rows[key] = {name: float(row[name]) for name in NUMBERS}
-    return rows
-
-
-def typical(rmse, measured):
-    """Whether `rmse` is within two standard deviations of 03's mean (its
-    numbers are rounded, hence half a unit of their last decimal)."""
-    return (abs(rmse - measured['mean'])
-            <= 2 * measured['std'] + 0.5 * 10 ** -DECIMALS)
 
 
 class Playground:

@@ -22,7 +22,7 @@ import sys
 import pytest
 
 from d2lrec.config import DEFAULT_EPOCHS, Config
-from d2lrec.playground import DECIMALS, reference, reference_key
+from d2lrec.reference import DECIMALS, reference, reference_key
 from support import train_json
 
 OTHER_PYTHON = os.environ.get('D2LREC_OTHER_PYTHON')

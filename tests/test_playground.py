@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip('ipywidgets')
 from d2lrec.config import Config  # noqa: E402
 from d2lrec.experiment import train_and_evaluate  # noqa: E402
-from d2lrec.playground import Playground, reference, reference_key  # noqa
+from d2lrec.playground import Playground  # noqa: E402
 
 
 def test_import_d2lrec_loads_no_widgets():
@@ -18,15 +18,6 @@ def test_import_d2lrec_loads_no_widgets():
          'd2lrec.train_and_evaluate; print("ipywidgets" in sys.modules)'],
         capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == 'False', out.stderr
-
-
-def test_reference_has_03s_settings_only():
-    measured = reference()
-    chapter = measured[reference_key(Config())]
-    assert chapter['mean'] == 0.901 and chapter['std'] == 0.008
-    assert reference_key(Config(lr=0.001)) is None
-    assert reference_key(Config(num_epochs=25)) == reference_key(Config())
-    assert reference_key(Config(num_epochs=30)) not in measured
 
 
 def test_a_setting_that_cant_work_says_why_and_does_not_train():

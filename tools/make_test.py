@@ -109,7 +109,8 @@ def plan(args):
                    enable=f'{env}=/path/to/data (holding ml-100k/)')
     parts = [
         Part('test-unit', 'every unit test' + (
-             '' if data else ' (those on the real data skip)'), 5,
+             ', the assignment autograded (nbgrader)' if data and py311
+             else '' if data else ' (those on the real data skip)'), 6,
              '200 MB' if py311 else '155 MB'),
         Part('test-notebooks', 'every notebook against its outputs (nbval)',
              12, **no_data),
