@@ -1,14 +1,11 @@
 """Matrix factorization (D2L §16.3) on d2lrec's data path.
 
-`MF` is the book's model.  `rmse_evaluator` computes the RMSE over all
-test ratings: the book's evaluator averages the running RMSE over
-batches, which is not the RMSE of the test set.  `split_and_load_ml100k`
+`MF` is the book's model; its evaluator is
+`d2lrec.evaluation.rmse_evaluator`.  `split_and_load_ml100k`
 keeps the book's name and return values, but its loaders are
 `d2lrec.data.ArrayLoader`s: Gluon's DataLoader fetches the 90,000 training
 ratings one at a time, every epoch.
 """
-import math
-
 import numpy as onp
 from mxnet import np
 from mxnet.gluon import nn
@@ -16,7 +13,6 @@ from mxnet.util import use_np
 
 from d2lrec.data import (ArrayLoader, load_data_ml100k, read_data_ml100k,
                          split_data_ml100k)
-from d2lrec.devices import split_batch
 
 
 class MF(nn.Block):
@@ -37,24 +33,6 @@ class MF(nn.Block):
 
 
 MF = use_np(MF)  # the book's class, in its NumPy mode whatever the caller's
-
-
-@use_np
-def rmse_evaluator(net, test_iter, devices, adjust=None):
-    """Return the RMSE of `net` over every rating in `test_iter`
-    (D2L §16.3).  `adjust`, the options of `d2lrec.protocol`, maps NumPy
-    ``(predictions, users, items)`` to adjusted float64 predictions."""
-    squared_error, count = 0., 0
-    for batch in test_iter:
-        for u, i, r in split_batch(batch, devices):
-            pred = net(u, i)
-            if adjust is None:
-                squared_error += float(np.square(pred - r).sum())
-            else:
-                pred = adjust(pred.asnumpy(), u.asnumpy(), i.asnumpy())
-                squared_error += float(((r.asnumpy() - pred) ** 2).sum())
-            count += r.shape[0]
-    return math.sqrt(squared_error / count)
 
 
 @use_np

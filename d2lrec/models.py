@@ -29,11 +29,8 @@ from mxnet.util import use_np
 from d2lrec.autorec import DeepAutoRec
 from d2lrec.data import ArrayLoader, load_data_ml100k
 from d2lrec.mf import MF, rating_loaders
-from d2lrec.protocol import autorec_evaluator, mf_evaluator
-
-#: Rows per forward pass when AutoRec evaluates or predicts: the
-#: chapter's test_iter.
-EVAL_BATCH_SIZE = 1024
+from d2lrec.evaluation import (autorec_evaluator, mf_evaluator,
+                               reconstruct, row_batches)
 
 #: (user, item) pairs per forward pass when MF predicts.
 BATCH_PAIRS = 1 << 16
@@ -71,40 +68,31 @@ class AutoRecKind:
                              f'would be full')
         train_iter = ArrayLoader((rows,), batch_size, shuffle=True,
                                  last_batch='rollover')
-        test_iter = [mx.np.array(rows[start:start + EVAL_BATCH_SIZE])
-                     for start in range(0, len(rows), EVAL_BATCH_SIZE)]
+        test_iter = row_batches(rows)
         evaluate = autorec_evaluator(rows, config.clip, config.unseen_rating)
         return (train_iter, test_iter, evaluate,
                 {'inter_mat': mx.np.array(test_rows)})
 
     def predict(self, net, num_users, num_items, data, device):
         """The net's reconstruction of every row of `data`'s matrix, as
-        an items x users NumPy array."""
+        an items x users NumPy array; ValueError if the net does not take
+        and give rows of that width."""
         rows = self.rows(data, num_users, num_items)
-        parts = [self._forward(net, mx.np.array(
-            rows[start:start + EVAL_BATCH_SIZE], ctx=device))
-            for start in range(0, len(rows), EVAL_BATCH_SIZE)]
-        pred = onp.concatenate(parts)
-        return pred.T if self.by_user else pred
-
-    def _forward(self, net, batch):
-        """``net(batch)`` as NumPy; ValueError if the net does not take and
-        give rows as wide as `batch`."""
-        width = batch.shape[1]
         try:
-            pred = net(batch).asnumpy()
+            pred = reconstruct(net, row_batches(rows, device), [device],
+                               device).asnumpy()
         except MXNetError as e:
             pred = e
-        if not isinstance(pred, onp.ndarray) or pred.shape != batch.shape:
+        if not isinstance(pred, onp.ndarray) or pred.shape != rows.shape:
             got = ('fails on them' if not isinstance(pred, onp.ndarray)
                    else f'predicts {pred.shape[1]} ratings per row')
             model = 'uautorec' if self.by_user else 'autorec'
             column = 'item' if self.by_user else 'user'
             raise ValueError(
-                f'the {model} model reads and predicts rows of {width} '
-                f'ratings, one per {column}, but the net {got}: it was '
-                f'built for other data')
-        return pred
+                f'the {model} model reads and predicts rows of '
+                f'{rows.shape[1]} ratings, one per {column}, but the net '
+                f'{got}: it was built for other data')
+        return pred.T if self.by_user else pred
 
 
 class MFKind:

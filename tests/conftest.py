@@ -28,9 +28,9 @@ from support import (FOLDS, NUM_ITEMS, NUM_RATINGS, NUM_USERS, make_ratings,
 #: others test d2lrec's own logic on the standard library and mxnet
 #: 1.9.1, which both share.
 STACK = {'test_across', 'test_api', 'test_cli', 'test_compat', 'test_data',
-         'test_environments', 'test_examples', 'test_experiment',
-         'test_modelfile', 'test_movielens', 'test_numpy126',
-         'test_playground', 'test_protocol', 'test_real_data',
+         'test_environments', 'test_evaluation', 'test_examples',
+         'test_experiment', 'test_modelfile', 'test_movielens',
+         'test_numpy126', 'test_playground', 'test_real_data',
          'test_recommendations', 'test_sweep', 'test_train', 'test_tune'}
 
 

@@ -6,7 +6,8 @@ import pytest
 from mxnet import np
 
 from d2lrec.data import ArrayLoader
-from d2lrec.mf import MF, rmse_evaluator, split_and_load_ml100k
+from d2lrec.evaluation import rmse_evaluator
+from d2lrec.mf import MF, split_and_load_ml100k
 
 
 def test_mf_matches_numpy_and_rmse():

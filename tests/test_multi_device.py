@@ -21,10 +21,11 @@ import d2lrec.devices as DEVICES
 from d2lrec import cli
 from d2lrec.autorec import AutoRec, evaluator
 from d2lrec.data import ArrayLoader
+from d2lrec.evaluation import (autorec_evaluator, mf_evaluator,
+                               rmse_evaluator)
 from d2lrec.experiment import train_and_evaluate
 from d2lrec.loss import L2Loss
-from d2lrec.mf import MF, rmse_evaluator
-from d2lrec.protocol import autorec_evaluator, mf_evaluator
+from d2lrec.mf import MF
 from d2lrec.train import train_recsys_rating
 from support import ratings_matrix
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from mxnet import autograd, np
 
+import d2lrec.evaluation as evaluation
 import d2lrec.models as models
 import d2lrec.recommendations as R
 from d2lrec.config import Config
@@ -57,7 +58,7 @@ def test_predict_ratings_batches_give_the_same_result(ratings, model,
     data, num_users, num_items = ratings
     net, _ = trained_like(model, num_users, num_items)
     whole = R.predict_ratings(net, model, num_users, num_items, data)
-    monkeypatch.setattr(models, 'EVAL_BATCH_SIZE', 7)
+    monkeypatch.setattr(evaluation, 'EVAL_BATCH_SIZE', 7)
     monkeypatch.setattr(models, 'BATCH_PAIRS', 50)
     onp.testing.assert_allclose(
         R.predict_ratings(net, model, num_users, num_items, data, CPU),

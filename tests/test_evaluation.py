@@ -1,11 +1,13 @@
-"""The evaluation protocols beyond the chapter (d2lrec.protocol):
-clipping and a rating for unseen users and items, against NumPy."""
+"""d2lrec.evaluation: the RMSE over observed ratings, and the evaluation
+protocols' options beyond the chapter (clipping, a rating for unseen
+users and items), against NumPy."""
 import mxnet as mx
 import numpy as onp
 import pytest
 from mxnet import np
 
-from d2lrec.protocol import adjust_predictions, autorec_evaluator
+from d2lrec.evaluation import (adjust_predictions, autorec_evaluator,
+                               observed_rmse)
 
 
 def test_adjust_predictions_against_numpy():
@@ -45,3 +47,23 @@ def test_autorec_evaluator_options_against_numpy():
     assert autorec_evaluator(train)(Constant(pred), inter, np.array(test),
                                     [mx.cpu()]) == pytest.approx(plain,
                                                                  rel=1e-6)
+
+
+def test_observed_rmse_counts_the_observed_entries_only(numpy_mode):
+    """In MXNet (float32) and NumPy (float64), against the RMSE computed
+    rating by rating; the chapter's expression, bit for bit."""
+    rng = onp.random.default_rng(0)
+    test = rng.integers(1, 6, (20, 30)) * (rng.random((20, 30)) < 0.2)
+    pred = rng.normal(3, 1, (20, 30))
+    errors = [(pred[i, j] - test[i, j]) ** 2 for i in range(20)
+              for j in range(30) if test[i, j]]
+    expected = (sum(errors) / len(errors)) ** 0.5
+    assert observed_rmse(test.astype(float), pred) == pytest.approx(
+        expected, rel=1e-12)
+    test_mx, pred_mx = (np.array(test, dtype='float32'),
+                        np.array(pred, dtype='float32'))
+    chapter = float(np.sqrt(
+        np.sum(np.square(test_mx - np.sign(test_mx) * pred_mx))
+        / np.sum(np.sign(test_mx))))
+    assert observed_rmse(test_mx, pred_mx) == chapter
+    assert chapter == pytest.approx(expected, rel=1e-5)
