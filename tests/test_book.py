@@ -14,14 +14,13 @@ sorted ``user item rating`` rows have the sha256 `BOOK_TEST_SET`.
 """
 import importlib
 import inspect
-import json
 import re
 import subprocess
 import sys
 
 import pytest
 
-from support import book_cells
+from support import book_cells, train_json
 
 IMPORT = 'from d2l import mxnet as d2l\n'
 
@@ -109,10 +108,6 @@ def test_the_books_split_is_the_books_in_any_process(tmp_path):
 
 @pytest.mark.usefixtures('real_data')
 def test_the_chapter_on_the_books_split_gives_the_books_rmse():
-    out = subprocess.run(
-        [sys.executable, '-m', 'd2lrec', 'train', '--split', 'book',
-         '--json'], capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.splitlines()[-1])
+    result = train_json('--split', 'book')
     assert result['split'] == 'book'
     assert abs(result['test_rmse'] - 0.898) < 0.005  # the book prints 0.898
