@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import json
 import signal
-import statistics
 import sys
 
 from d2lrec.config import (FOLDS, PRESETS, SPLIT_MODES, Config, add_options,
@@ -114,7 +113,7 @@ def config_of(args, split_mode):
 
 def train(args, devices):
     """``train``: one split, or the mean over the five folds."""
-    from d2lrec.experiment import train_and_evaluate
+    from d2lrec.experiment import mean_of_folds, train_and_evaluate
     splits = FOLDS if args.split_mode == 'folds' else (args.split_mode,)
     runs = []
     for split in splits:
@@ -124,24 +123,12 @@ def train(args, devices):
         runs.append(train_and_evaluate(
             config, data_dir=args.data_dir, devices=devices, plot=False,
             progress=sys.stderr, return_net=True))
+    result = runs[0] if len(runs) == 1 else mean_of_folds(runs, splits)
     if args.save:
         from d2lrec.modelfile import save_model
-        _, net, num_users, num_items = runs[-1]
-        save_model(net, config, num_users, num_items, args.save)
-    results = [run[0] for run in runs]
-    if len(results) == 1:
-        result = results[0]
-    else:
-        result = {'test_rmse': statistics.mean(r['test_rmse']
-                                               for r in results),
-                  'train_loss': statistics.mean(r['train_loss']
-                                                for r in results),
-                  'model': args.model, 'split': 'folds', 'seed': args.seed,
-                  'epochs': results[0]['epochs'],
-                  'seconds': sum(r['seconds'] for r in results),
-                  'devices': results[0]['devices'],
-                  'folds': {split: r['test_rmse']
-                            for split, r in zip(splits, results)}}
+        save_model(result.net, config, result.num_users, result.num_items,
+                   args.save)
+    if len(runs) > 1:
         print(f'5-fold mean test RMSE {result["test_rmse"]:.4f}')
     if args.json:
         print(json.dumps(result))
@@ -163,10 +150,10 @@ def recommend(args, devices):
         config = dataclasses.replace(PRESETS['tuned'], seed=args.seed)
         print('no --load: training the tuned preset first ...',
               file=sys.stderr)
-        _, net, num_users, num_items = train_and_evaluate(
+        net = train_and_evaluate(
             config, data=(data, num_users, num_items), devices=devices,
             plot=False, verbose=False, progress=sys.stderr,
-            return_net=True)
+            return_net=True).net
     scores = predict_ratings(net, config.model, num_users, num_items, data,
                              devices)
     items = read_items_ml100k(args.data_dir)

@@ -8,6 +8,7 @@ config's model kind (`d2lrec.models`) gives the net, the loaders and the
 evaluator.  `d2lrec.sweep` trains many configurations side by side.
 """
 import dataclasses
+import statistics
 import time
 
 import mxnet as mx
@@ -24,6 +25,31 @@ from d2lrec.train import train_recsys_rating
 
 #: Added to the seed for the validation split carved from the training set.
 VALIDATION_SEED_OFFSET = 10_000
+
+
+class Run(dict):
+    """What `train_and_evaluate` returns: a dict of the run's numbers,
+    as JSON takes it (``test_rmse``, ``train_loss``, ``model``, ``split``,
+    ``seed``, ``epochs``, ``seconds``, ``devices``, ``history``), and, when
+    asked for with ``return_net``, the trained ``net`` and the
+    ``num_users`` and ``num_items`` it was built for (else None)."""
+    net = num_users = num_items = None
+
+
+def mean_of_folds(runs, folds):
+    """One `Run` for the runs of `folds` (their names, e.g. u1..u5): the
+    mean test RMSE and training loss, the total seconds, and each fold's
+    test RMSE under ``folds``; the net of the last fold."""
+    run = Run(test_rmse=statistics.mean(r['test_rmse'] for r in runs),
+              train_loss=statistics.mean(r['train_loss'] for r in runs),
+              model=runs[0]['model'], split='folds', seed=runs[0]['seed'],
+              epochs=runs[0]['epochs'],
+              seconds=sum(r['seconds'] for r in runs),
+              devices=runs[0]['devices'],
+              folds={fold: r['test_rmse'] for fold, r in zip(folds, runs)})
+    run.net, run.num_users, run.num_items = (
+        runs[-1].net, runs[-1].num_users, runs[-1].num_items)
+    return run
 
 
 @use_np
@@ -44,11 +70,12 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     `every_epoch` (False: evaluate only after the last epoch) are passed
     to `train_recsys_rating`.
 
-    The dict holds ``test_rmse`` and ``train_loss`` of the last epoch,
-    ``model``, ``split``, ``seed``, ``epochs``, ``seconds`` (wall time of
-    training and evaluation), ``devices`` and the per-epoch ``history``.
-    With `return_net`, the result is ``(dict, net, num_users,
-    num_items)``, for saving the model.
+    The `Run`, a dict, holds ``test_rmse`` and ``train_loss`` of the last
+    epoch, ``model``, ``split``, ``seed``, ``epochs``, ``seconds`` (wall
+    time of training and evaluation), ``devices`` and the per-epoch
+    ``history``.  With `return_net`, its ``net``, ``num_users`` and
+    ``num_items`` are the trained net and the sizes it was built for, to
+    predict with or save the model.
 
     The chapter's run with seed 1, for one epoch:
 
@@ -90,11 +117,11 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
                                   num_epochs, devices, evaluate, plot=plot,
                                   progress=progress, verbose=verbose,
                                   every_epoch=every_epoch, **kwargs)
-    result = {'test_rmse': history[-1]['test_rmse'],
-              'train_loss': history[-1]['train_loss'],
-              'model': config.model, 'split': config.split_mode,
-              'seed': config.seed, 'epochs': num_epochs,
-              'seconds': time.perf_counter() - start,
-              'devices': [str(d) for d in devices],
-              'history': history}
-    return (result, net, num_users, num_items) if return_net else result
+    run = Run(test_rmse=history[-1]['test_rmse'],
+              train_loss=history[-1]['train_loss'], model=config.model,
+              split=config.split_mode, seed=config.seed, epochs=num_epochs,
+              seconds=time.perf_counter() - start,
+              devices=[str(d) for d in devices], history=history)
+    if return_net:
+        run.net, run.num_users, run.num_items = net, num_users, num_items
+    return run

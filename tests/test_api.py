@@ -80,8 +80,9 @@ deep.initialize()
 assert deep(mx.np.ones((2, num_users))).shape == (2, num_users)
 small = Config(hidden_layers=(20,), num_epochs=1)
 assert use('build_net')(small, num_users, num_items) is not None
-result, net, _, _ = use('train_and_evaluate')(
-    small, data=ml100k, plot=False, verbose=False, return_net=True)
+result = use('train_and_evaluate')(small, data=ml100k, plot=False,
+                                   verbose=False, return_net=True)
+net = result.net
 assert use('Config')(seed=1) != use('TUNED')
 rmses = use('train_many')([small, Config(model='mf', num_epochs=1)],
                           data=ml100k, workers=2)

@@ -295,6 +295,14 @@ def test_ctrl_c_exits_130_and_saves_nothing(synthetic_folds, capsys,
     assert list(models.iterdir()) == []
 
 
+def default_sigint():
+    """Give Ctrl-C its usual action in a new process, as in a terminal:
+    a test run in the background (``make test &``) has it ignored, and
+    its processes would inherit that, so that Ctrl-C while Python loads
+    would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_until_loaded(proc, library):
     """Wait until the process `proc` has mapped the shared `library`."""
     deadline = time.monotonic() + 120
@@ -323,7 +331,7 @@ def test_ctrl_c_while_python_m_d2lrec_loads(tmp_path, library, delay):
         proc = subprocess.Popen(
             [sys.executable, '-m', 'd2lrec', 'train', '--data-dir',
              str(tmp_path)], cwd=tmp_path, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
         try:
             wait_until_loaded(proc, library)
             time.sleep(delay)

@@ -1,11 +1,14 @@
 """One experiment (d2lrec.experiment.train_and_evaluate): every model
 on the same split, user-based AutoRec's rows and unknown models."""
+import json
+import pickle
+
 import mxnet as mx
 import numpy as onp
 import pytest
 
 from d2lrec.autorec import DeepAutoRec
-from d2lrec.experiment import train_and_evaluate
+from d2lrec.experiment import Run, mean_of_folds, train_and_evaluate
 
 
 @pytest.mark.parametrize('model', ['autorec', 'uautorec', 'mf'])
@@ -52,3 +55,26 @@ def test_user_based_autorec_reconstructs_users(synthetic_ml100k, monkeypatch):
 def test_unknown_model_is_refused(synthetic_ml100k):
     with pytest.raises(ValueError, match='model must be one of'):
         train_and_evaluate(model='svd', data_dir=synthetic_ml100k[0])
+
+
+def test_a_run_is_a_dict_and_carries_its_net_when_asked(synthetic_ml100k):
+    kwargs = dict(hidden_layers=(8,), num_epochs=1, batch_size=8,
+                  data_dir=synthetic_ml100k[0], plot=False, verbose=False)
+    run = train_and_evaluate(**kwargs)
+    assert run.net is None and json.loads(json.dumps(run)) == run
+    assert pickle.loads(pickle.dumps(run)) == run  # as workers return it
+    run = train_and_evaluate(**kwargs, return_net=True)
+    assert isinstance(run.net, DeepAutoRec)
+    assert run.net.decoder.weight.shape[0] == run.num_users
+
+
+def test_the_mean_of_folds_is_one_run():
+    runs = [Run(test_rmse=r, train_loss=2 * r, model='autorec', split=s,
+                seed=0, epochs=3, seconds=1.5, devices=['cpu(0)'])
+            for r, s in ((0.9, 'u1'), (1.0, 'u2'))]
+    runs[-1].net = 'net of u2'
+    run = mean_of_folds(runs, ('u1', 'u2'))
+    assert run == {'test_rmse': 0.95, 'train_loss': 1.9, 'model': 'autorec',
+                   'split': 'folds', 'seed': 0, 'epochs': 3, 'seconds': 3.0,
+                   'devices': ['cpu(0)'], 'folds': {'u1': 0.9, 'u2': 1.0}}
+    assert run.net == 'net of u2'
