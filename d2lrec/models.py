@@ -28,9 +28,9 @@ from mxnet.util import use_np
 
 from d2lrec.autorec import DeepAutoRec
 from d2lrec.data import ArrayLoader, load_data_ml100k
-from d2lrec.mf import MF, rating_loaders
 from d2lrec.evaluation import (autorec_evaluator, mf_evaluator,
                                reconstruct, row_batches)
+from d2lrec.mf import MF, rating_loaders
 
 #: (user, item) pairs per forward pass when MF predicts.
 BATCH_PAIRS = 1 << 16
