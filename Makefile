@@ -40,8 +40,8 @@ COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p)
 endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack test-isa \
-	test-colab test-gpu-stack test-browser benchmark peers reference \
-	assignment check-python
+	test-colab test-gpu-stack test-browser benchmark peers how-far \
+	reference assignment check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -191,3 +191,9 @@ $(PEERS_VENV)/.installed-$(PY): benchmarks/requirements-peers.txt \
 peers: $(VENV)/.installed-$(PY) $(PEERS_VENV)/.installed-$(PY)
 	nice $(VENV)/bin/python benchmarks/peers.py \
 		--peers-python $(PEERS_VENV)/bin/python
+
+# How far AutoRec goes: each step from the chapter's settings to
+# --preset blend on every protocol (benchmarks/how_far.py; notebook 06,
+# docs/results.md).  About 55 minutes on 2 cores.
+how-far: $(VENV)/.installed-$(PY)
+	nice $(VENV)/bin/python benchmarks/how_far.py

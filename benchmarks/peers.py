@@ -15,7 +15,7 @@ d2lrec makes every split (`d2lrec.data.split_data_ml100k`) and writes
 it to a temporary folder; Surprise, which needs a newer numpy than the
 book's stack, fits them in its own venv (.venv-peers,
 benchmarks/requirements-peers.txt): ``make peers`` makes it and runs
-this.  Each row of benchmarks/results/peers.csv is one fit: its test
+this.  Each row of d2lrec/results/peers.csv is one fit: its test
 RMSE and the wall seconds of fitting and testing it (d2lrec on every
 core, Surprise on one).  docs/results.md shows them, and
 tests/test_results.py keeps its table equal to the file.
@@ -24,7 +24,6 @@ tests/test_results.py keeps its table equal to the file.
         --peers-python .venv-peers/bin/python
 """
 import argparse
-import csv
 import json
 import pathlib
 import subprocess
@@ -32,8 +31,7 @@ import sys
 import tempfile
 import time
 
-HERE = pathlib.Path(__file__).parent
-OUT = HERE / 'results' / 'peers.csv'
+from tables import write_csv
 
 #: Surprise's algorithms, by the name the results give them.
 SURPRISE = ('BaselineOnly', 'SVD', 'SVD++', 'KNNBaseline')
@@ -45,8 +43,6 @@ TUNED_ROW = 'd2lrec, --preset tuned'
 #: The ten protocols, as (name, split mode, seed).
 PROTOCOLS = ([(f'u{k}', f'u{k}', 0) for k in range(1, 6)]
              + [(f'seed {seed}', 'random', seed) for seed in range(5)])
-
-FIELDS = ('method', 'protocol', 'test_rmse', 'seconds')
 
 
 def surprise_algorithm(name):
@@ -142,12 +138,7 @@ def main():
             check=True, stdout=subprocess.PIPE, text=True)
     rows = [json.loads(line) for line in peers.stdout.splitlines()]
     rows += d2lrec_runs(data)
-    OUT.parent.mkdir(exist_ok=True)
-    with open(OUT, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f'wrote {len(rows)} fits to {OUT}')
+    write_csv(rows, 'peers.csv')
 
 
 if __name__ == '__main__':

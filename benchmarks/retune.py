@@ -14,7 +14,7 @@ on the whole training set and tested once, after the last epoch.  The
 protocols are benchmarks/peers.py's: the folds u1-u5 with seed 0 and
 the random 90/10 splits with seeds 0-4.
 
-benchmarks/results/retune.csv gets one row per protocol: the chosen
+d2lrec/results/retune.csv gets one row per protocol: the chosen
 settings, whether they are the preset's, their validation and test
 RMSE, and the wall seconds of the final fit and test (``seconds``, as in
 benchmarks/peers.py) and of the search before it.  docs/results.md
@@ -23,16 +23,12 @@ cores (11 validation runs, two at a time, and the test run).
 
     D2LREC_DATA_DIR=../shared/data nice python benchmarks/retune.py
 """
-import csv
 import dataclasses
-import pathlib
 import sys
 import time
 
 from peers import PROTOCOLS
-
-HERE = pathlib.Path(__file__).parent
-OUT = HERE / 'results' / 'retune.csv'
+from tables import write_csv
 
 #: The settings the search varies (`d2lrec.tune.SEARCH_SPACE`).
 SEARCHED = ('num_epochs', 'lr', 'lr_schedule', 'hidden_layers',
@@ -66,12 +62,7 @@ def main():
                      'seconds': result['seconds'],
                      'search_seconds': search_seconds})
         print(rows[-1], file=sys.stderr, flush=True)
-    OUT.parent.mkdir(exist_ok=True)
-    with open(OUT, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f'wrote {len(rows)} protocols to {OUT}')
+    write_csv(rows, 'retune.csv')
 
 
 if __name__ == '__main__':

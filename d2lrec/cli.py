@@ -3,6 +3,8 @@ end to end, ``python -m d2lrec recommend`` shows what a model recommends.
 
 The defaults of ``train`` are the chapter's settings; ``--preset tuned``
 replaces them with `d2lrec.config.TUNED`, and explicit options still win.
+``--preset blend`` trains `d2lrec.config.BLEND` (`d2lrec.blend`) on the
+split that ``--split``, ``--test-ratio`` and ``--seed`` give.
 Per-epoch progress goes to stderr; with ``--json`` the last line of stdout
 is one JSON object.  Usage errors exit with 2, data, model-file, device
 and divergence errors with 1, Ctrl-C with 130, each with one message and
@@ -14,8 +16,8 @@ import json
 import signal
 import sys
 
-from d2lrec.config import (FOLDS, PRESETS, SPLIT_MODES, Config, add_options,
-                           positive_int_option)
+from d2lrec.config import (FOLDS, PRESETS, SPLIT_MODES, Blend, Config,
+                           add_options, option, positive_int_option)
 from d2lrec.threads import use_all_cores
 
 
@@ -47,7 +49,9 @@ def _train_options(train, defaults):
     with `defaults`, and those of the command line itself."""
     train.add_argument('--preset', choices=sorted(PRESETS),
                        help='start from these settings instead of the '
-                            "chapter's (see d2lrec/config.py)")
+                            "chapter's (see d2lrec/config.py); blend "
+                            'trains five models and blends them, with '
+                            'only --split, --test-ratio and --seed')
     hidden = train.add_mutually_exclusive_group()
     hidden.add_argument('--hidden', type=positive_int_option,
                         help='hidden units of a one-layer AutoRec (short '
@@ -71,7 +75,10 @@ def make_parser(preset=None):
     train = commands.add_parser(
         'train', help="train and evaluate the chapter's item-based AutoRec",
         formatter_class=_HelpFormatter)
-    _train_options(train, PRESETS[preset] if preset else Config())
+    defaults = PRESETS[preset] if preset else Config()
+    if isinstance(defaults, Blend):  # its members have their own
+        defaults = Config()
+    _train_options(train, defaults)
     _common(train)
     recommend = commands.add_parser(
         'recommend', help="a user's top-k unseen movies, one per line",
@@ -99,7 +106,29 @@ def parse_args(argv=None):
     if getattr(args, 'preset', None):
         parser = make_parser(args.preset)
         args = parser.parse_args(argv)
+        if isinstance(PRESETS[args.preset], Blend):
+            _check_blend_options(args)
     return parser, args
+
+
+#: The settings of ``train`` that a blend preset takes: its split's.
+BLEND_SETTINGS = ('split_mode', 'test_ratio', 'seed')
+
+
+def _check_blend_options(args):
+    """A usage error if `args` set what a blend's members fix."""
+    chapter = Config()
+    given = [f'--{name}' for name in ('hidden', 'save')
+             if getattr(args, name)]
+    given += [option(field.name) for field in dataclasses.fields(Config)
+              if field.name not in BLEND_SETTINGS
+              and getattr(args, field.name) != getattr(chapter, field.name)]
+    if given:
+        args.parser.error(
+            f'--preset {args.preset} trains its members with their own '
+            f'settings (d2lrec/config.py) and saves no model file; of '
+            f"train's settings it takes --split, --test-ratio and --seed, "
+            f'got {", ".join(given)}')
 
 
 def config_of(args, split_mode):
@@ -113,16 +142,14 @@ def config_of(args, split_mode):
 
 def train(args, devices):
     """``train``: one split, or the mean over the five folds."""
-    from d2lrec.experiment import mean_of_folds, train_and_evaluate
+    from d2lrec.experiment import mean_of_folds
     splits = FOLDS if args.split_mode == 'folds' else (args.split_mode,)
     runs = []
     for split in splits:
         if len(splits) > 1:
             print(f'fold {split}:', file=sys.stderr)
         config = config_of(args, split)
-        runs.append(train_and_evaluate(
-            config, data_dir=args.data_dir, devices=devices, plot=False,
-            progress=sys.stderr, return_net=True))
+        runs.append(_train_one(config, args, devices))
     result = runs[0] if len(runs) == 1 else mean_of_folds(runs, splits)
     if args.save:
         from d2lrec.modelfile import save_model
@@ -132,6 +159,22 @@ def train(args, devices):
         print(f'5-fold mean test RMSE {result["test_rmse"]:.4f}')
     if args.json:
         print(json.dumps(result))
+
+
+def _train_one(config, args, devices):
+    """Train `config`, or the blend preset of `args` on its split."""
+    preset = PRESETS.get(args.preset)
+    if isinstance(preset, Blend):
+        from d2lrec.blend import train_blend
+        result = train_blend(preset, config.split_mode, config.seed,
+                             config.test_ratio, data_dir=args.data_dir,
+                             devices=devices, progress=sys.stderr)
+        print(f'blend: test RMSE {result["test_rmse"]:.4f}')
+        return result
+    from d2lrec.experiment import train_and_evaluate
+    return train_and_evaluate(config, data_dir=args.data_dir,
+                              devices=devices, plot=False,
+                              progress=sys.stderr, return_net=True)
 
 
 def recommend(args, devices):

@@ -197,6 +197,12 @@ def _layers(value):
     return layers
 
 
+def option(name):
+    """The command-line option of `Config`'s setting `name`."""
+    return (_FIELDS[name].metadata['option']
+            or '--' + name.replace('_', '-'))
+
+
 def add_options(parser, defaults=Config(), groups=None, choices=None):
     """Add one command-line option per `Config` field to `parser`, with
     `defaults` (a `Config`) as their defaults.  ``groups[name]`` (an
@@ -205,7 +211,7 @@ def add_options(parser, defaults=Config(), groups=None, choices=None):
     in the help as what it stands for, where the field says."""
     for field in dataclasses.fields(Config):
         meta = field.metadata
-        name = meta['option'] or '--' + field.name.replace('_', '-')
+        name = option(field.name)
         default = getattr(defaults, field.name)
         help = meta['help']
         if default is None and meta['none']:
@@ -253,4 +259,63 @@ def _layer_sizes(text):
 TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
                lr_schedule='cosine', clip=True, unseen_rating=3)
 
-PRESETS = {'tuned': TUNED}
+
+
+@dataclasses.dataclass(frozen=True)
+class Blend:
+    """The settings of a blend (`d2lrec.blend.train_blend`): its
+    `members`, pairs of a name and a `Config` whose split and seed are
+    the blend's, and the `nets` of each member whose predictions are
+    averaged.
+
+    >>> Blend((('I-AutoRec', TUNED), ('MF', Config(model='mf')))).nets
+    1
+    >>> Blend((('MF', Config(model='mf')),), nets=0)
+    Traceback (most recent call last):
+    ValueError: nets must be > 0, got 0
+    """
+    members: tuple
+    nets: int = 1
+
+    def __post_init__(self):
+        members = tuple(self.members)
+        if (not members
+                or not all(isinstance(member, tuple) and len(member) == 2
+                           and isinstance(member[0], str)
+                           and isinstance(member[1], Config)
+                           for member in members)):
+            raise ValueError(f'members must be (name, Config) pairs, got '
+                             f'{self.members!r}')
+        names = [name for name, _ in members]
+        if len(set(names)) < len(names):
+            raise ValueError(f'member names must differ, got {names}')
+        if not _positive_int(self.nets):
+            raise ValueError(f'nets must be > 0, got {self.nets!r}')
+        object.__setattr__(self, 'members', members)
+
+
+#: The I-AutoRec of `BLEND`: the tuned preset with the chapter's
+#: decoder and dropout 0.3, which `d2lrec.tune.coordinate_search` chose
+#: on each fold's own training set (benchmarks/retune.py).
+_AUTOREC = dataclasses.replace(TUNED, decoder_act='identity', dropout=0.3)
+
+#: ``--preset blend``: five models of the chapter's family, blended by
+#: `d2lrec.blend.train_blend`.  I-AutoRec (`_AUTOREC`), the same with a
+#: ReLU and with a sigmoid decoder, user-based AutoRec with a sigmoid
+#: decoder (100 epochs at lr 0.001, dropout 0.5), and §16.3's MF (40
+#: epochs with a cosine decay), each with the tuned preset's protocol
+#: options.  Its members were chosen on u1's validation split, carved
+#: from u1.base (benchmarks/how_far.py, docs/results.md).
+BLEND = Blend((
+    ('I-AutoRec', _AUTOREC),
+    ('I-AutoRec relu', dataclasses.replace(_AUTOREC, decoder_act='relu')),
+    ('I-AutoRec sigmoid', dataclasses.replace(_AUTOREC,
+                                              decoder_act='sigmoid')),
+    ('U-AutoRec sigmoid', dataclasses.replace(
+        _AUTOREC, model='uautorec', decoder_act='sigmoid', lr=0.001,
+        num_epochs=100, dropout=0.5)),
+    ('MF', Config(model='mf', num_epochs=40, lr_schedule='cosine',
+                  clip=True, unseen_rating=3)),
+))
+
+PRESETS = {'tuned': TUNED, 'blend': BLEND}

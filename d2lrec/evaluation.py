@@ -60,6 +60,14 @@ def reconstruct(network, inter_matrix, devices, ctx):
                            for (part,) in split_batch([values], devices)])
 
 
+def unseen_entries(train_matrix):
+    """The entries of the NumPy rating matrix `train_matrix` (0 where
+    unrated) whose row or column has no rating: a user or an item that
+    the training set does not show."""
+    unrated = train_matrix == 0
+    return unrated.all(axis=1)[:, None] | unrated.all(axis=0)[None, :]
+
+
 def adjust_predictions(pred, unseen, clip=False, unseen_rating=None):
     """Return NumPy `pred` (in float64) with `unseen` entries set to
     `unseen_rating` (if given) and everything clipped to `RATING_RANGE`
@@ -81,16 +89,14 @@ def autorec_evaluator(train_inter_mat, clip=False, unseen_rating=None):
     `train_inter_mat` (rows x columns, 0 where unrated) tells which rows
     and columns, items and users, have no training rating.
     """
-    train = onp.asarray(train_inter_mat)
-    unseen = ((train == 0).all(axis=1)[:, None]
-              | (train == 0).all(axis=0)[None, :])
+    unrated = unseen_entries(onp.asarray(train_inter_mat))
 
     @use_np
     def evaluate(network, inter_matrix, test_data, devices):
         recons = reconstruct(network, inter_matrix, devices, test_data.ctx)
         if not clip and unseen_rating is None:
             return observed_rmse(test_data, recons)
-        pred = adjust_predictions(recons.asnumpy(), unseen, clip,
+        pred = adjust_predictions(recons.asnumpy(), unrated, clip,
                                   unseen_rating)
         return observed_rmse(test_data.asnumpy(), pred)
     return evaluate

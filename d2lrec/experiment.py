@@ -32,31 +32,52 @@ class Run(dict):
     as JSON takes it (``test_rmse``, ``train_loss``, ``model``, ``split``,
     ``seed``, ``epochs``, ``seconds``, ``devices``, ``history``), and, when
     asked for with ``return_net``, the trained ``net`` and the
-    ``num_users`` and ``num_items`` it was built for (else None)."""
+    ``num_users`` and ``num_items`` it was built for (else None).
+    `d2lrec.blend.train_blend` returns one with a blend's numbers."""
     net = num_users = num_items = None
 
 
 def mean_of_folds(runs, folds):
     """One `Run` for the runs of `folds` (their names, e.g. u1..u5): the
-    mean test RMSE and training loss, the total seconds, and each fold's
+    means of their test RMSEs and of the training losses or validation
+    RMSEs (a blend's, `d2lrec.blend`), the total seconds, and each fold's
     test RMSE under ``folds``; the net of the last fold."""
-    run = Run(test_rmse=statistics.mean(r['test_rmse'] for r in runs),
-              train_loss=statistics.mean(r['train_loss'] for r in runs),
-              model=runs[0]['model'], split='folds', seed=runs[0]['seed'],
-              epochs=runs[0]['epochs'],
-              seconds=sum(r['seconds'] for r in runs),
-              devices=runs[0]['devices'],
-              folds={fold: r['test_rmse'] for fold, r in zip(folds, runs)})
+    first = runs[0]
+    run = Run({key: statistics.mean(r[key] for r in runs)
+               for key in ('test_rmse', 'train_loss', 'validation_rmse')
+               if key in first})
+    run.update({key: first[key] for key in ('model', 'split', 'seed',
+                                            'epochs') if key in first},
+               split='folds', seconds=sum(r['seconds'] for r in runs),
+               devices=first['devices'],
+               folds={fold: r['test_rmse'] for fold, r in zip(folds, runs)})
     run.net, run.num_users, run.num_items = (
         runs[-1].net, runs[-1].num_users, runs[-1].num_items)
     return run
+
+
+def split(config, data, validation=False, data_dir=None):
+    """Return ``(train_data, test_data)``, the split of `config`
+    (``split_mode``, ``test_ratio``, ``seed``) of `data`, a
+    ``read_data_ml100k()`` result; with `validation`, the validation
+    split carved from its training set instead (the same ``test_ratio``,
+    seed + `VALIDATION_SEED_OFFSET`)."""
+    df, num_users, num_items = data
+    train_data, test_data = split_data_ml100k(
+        df, num_users, num_items, config.split_mode, config.test_ratio,
+        config.seed, data_dir=data_dir)
+    if validation:
+        train_data, test_data = split_data_ml100k(
+            train_data, num_users, num_items, 'random', config.test_ratio,
+            config.seed + VALIDATION_SEED_OFFSET)
+    return train_data, test_data
 
 
 @use_np
 def train_and_evaluate(config=Config(), validation=False, data=None,
                        data_dir=None, devices=None, plot=None,
                        progress=None, verbose=True, every_epoch=True,
-                       return_net=False, **settings):
+                       return_net=False, init_seed=None, **settings):
     """Train and evaluate one `Config` (D2L §16.4); return a dict.
 
     `settings` replace the config's, so that ``train_and_evaluate(seed=1)``
@@ -66,9 +87,10 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     for model selection.  `data` is ``read_data_ml100k()``'s result, to
     reuse a loaded dataset.  The config's ``seed`` fixes the split, the
     initialization, dropout and the shuffling, so the same seed gives the
-    same result on one machine.  `plot`, `progress`, `verbose` and
-    `every_epoch` (False: evaluate only after the last epoch) are passed
-    to `train_recsys_rating`.
+    same result on one machine; `init_seed`, if given, seeds the last
+    three instead, for several nets on one split (`d2lrec.blend`).
+    `plot`, `progress`, `verbose` and `every_epoch` (False: evaluate
+    only after the last epoch) are passed to `train_recsys_rating`.
 
     The `Run`, a dict, holds ``test_rmse`` and ``train_loss`` of the last
     epoch, ``model``, ``split``, ``seed``, ``epochs``, ``seconds`` (wall
@@ -89,17 +111,13 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     config = dataclasses.replace(config, **settings)
     num_epochs, batch_size = config.budget
     devices = devices or try_all_gpus()
-    df, num_users, num_items = data or read_data_ml100k(data_dir)
-    train_data, test_data = split_data_ml100k(
-        df, num_users, num_items, config.split_mode, config.test_ratio,
-        config.seed, data_dir=data_dir)
-    if validation:
-        train_data, test_data = split_data_ml100k(
-            train_data, num_users, num_items, 'random', config.test_ratio,
-            config.seed + VALIDATION_SEED_OFFSET)
+    data = data or read_data_ml100k(data_dir)
+    _, num_users, num_items = data
+    train_data, test_data = split(config, data, validation, data_dir)
     # After the split: the book's split reseeds MXNet's generators.
-    mx.random.seed(config.seed)  # initialization and dropout
-    onp.random.seed(config.seed)  # the loaders' shuffling
+    init_seed = config.seed if init_seed is None else init_seed
+    mx.random.seed(init_seed)  # initialization and dropout
+    onp.random.seed(init_seed)  # the loaders' shuffling
     kind = KINDS[config.model]
     train_iter, test_iter, evaluate, kwargs = kind.setup(
         config, batch_size, train_data, test_data, num_users, num_items)

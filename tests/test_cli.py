@@ -15,8 +15,9 @@ import numpy as onp
 import pytest
 
 from d2lrec import cli, experiment
+from d2lrec.blend import train_blend
 from d2lrec.config import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, PRESETS,
-                           TUNED, Config)
+                           TUNED, Blend, Config)
 from d2lrec.experiment import train_and_evaluate
 from support import FOLDS
 
@@ -412,3 +413,51 @@ def test_the_command_line_leaves_the_signal_handlers_as_they_were(
         cli.main(['train', '--epochs', '0'])
     assert (signal.getsignal(signal.SIGINT),
             signal.getsignal(signal.SIGALRM)) == before
+
+
+@pytest.mark.parametrize('argv, given', [
+    (['--dropout', '0.1'], '--dropout'),
+    (['--hidden', '5', '--epochs', '3'], '--hidden, --epochs'),
+    (['--save', 'model.params'], '--save'),
+    (['--model', 'mf', '--no-clip'], '--model'),
+])
+def test_the_blend_preset_takes_only_its_splits_options(argv, given,
+                                                        capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(['train', '--preset', 'blend', *argv])
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == '' and err.startswith('usage: python -m d2lrec train')
+    assert ('error: --preset blend trains its members with their own '
+            'settings') in err
+    assert f'got {given}' in err.replace('\n', ' ')
+    _, args = cli.parse_args(['train', '--preset', 'blend', '--split', 'u2',
+                              '--seed', '3', '--test-ratio', '0.2'])
+    assert (args.split_mode, args.seed, args.test_ratio) == ('u2', 3, 0.2)
+
+
+def test_cli_trains_a_blend(synthetic_folds, monkeypatch, capsys):
+    small = Config(hidden_layers=(4,), num_epochs=1, batch_size=8)
+    blend = Blend((('I-AutoRec', small),
+                   ('MF', dataclasses.replace(small, model='mf'))))
+    monkeypatch.setitem(PRESETS, 'blend', blend)
+    root = str(synthetic_folds[0])
+    status, out, err = run(capsys, ['train', '--preset', 'blend', '--seed',
+                                    '1', '--data-dir', root, '--json'])
+    assert status == 0, err
+    result = json.loads(out[-1])
+    assert out[0] == f'blend: test RMSE {result["test_rmse"]:.4f}'
+    again = train_blend(blend, seed=1, data_dir=root)
+    for key in ('test_rmse', 'validation_rmse', 'weights', 'seed'):
+        assert result[key] == again[key]
+    assert result['members'].keys() == again['members'].keys()
+    assert err.splitlines()[0].startswith('I-AutoRec, validation RMSE ')
+    status, out, err = run(capsys, ['train', '--preset', 'blend', '--split',
+                                    'folds', '--data-dir', root, '--json'])
+    assert status == 0, err
+    result = json.loads(out[-1])
+    assert sorted(result['folds']) == list(FOLDS)
+    assert result['test_rmse'] == pytest.approx(
+        onp.mean(list(result['folds'].values())))
+    assert set(result) == {'test_rmse', 'validation_rmse', 'model', 'split',
+                           'seed', 'seconds', 'devices', 'folds'}

@@ -113,7 +113,7 @@ def plan(args):
              else '' if data else ' (those on the real data skip)'), 6,
              '200 MB' if py311 else '155 MB'),
         Part('test-notebooks', 'every notebook against its outputs (nbval)',
-             9, **no_data),
+             11, **no_data),
         Part('test-stack', 'the numpy 1.26 stack: its tests' + (
              ', notebooks 01 02 05' if data else ' (not the notebooks)'),
              4, '155 MB', missing=None if py311 else

@@ -1,0 +1,148 @@
+"""Blends of AutoRec and MF: several models trained on one split, their
+predictions added up with weights fitted on validation data (beyond
+D2L §16.4).
+
+A `d2lrec.config.Blend` names its members, each a `Config` whose split
+and seed are the blend's.  `train_blend` trains every member on a
+validation split carved from the training set
+(``train_and_evaluate(validation=True)``) and fits one weight per
+member, and a constant, by least squares on those validation ratings;
+then it trains the members again on the whole training set and tests
+the weighted sum once.  The test set chooses nothing.  Each member's
+``nets`` nets (the blend's), initialized with seeds seed, seed + 1,
+..., are averaged first.
+
+Predictions are items x users matrices (`d2lrec.models.predict`).  Each
+member's are adjusted by its own protocol options (``clip``,
+``unseen_rating``); the blend's are clipped to the rating range and are
+`UNSEEN_RATING` where the test user or item has no training rating, as
+in the tuned preset.
+"""
+import dataclasses
+
+import numpy as onp
+
+from d2lrec.data import load_data_ml100k, read_data_ml100k
+from d2lrec.devices import try_all_gpus
+from d2lrec.evaluation import (adjust_predictions, observed_rmse,
+                               unseen_entries)
+from d2lrec.experiment import Run, split, train_and_evaluate
+from d2lrec.models import predict
+
+#: What a blend predicts for a test user or item without a training
+#: rating: the AutoRec paper's 3, as the tuned preset does.
+UNSEEN_RATING = 3
+
+
+def rating_matrices(config, data, validation=False, data_dir=None):
+    """The items x users NumPy matrices of the training and the test
+    ratings of `config`'s split of `data` (`d2lrec.experiment.split`;
+    `data_dir` holds the folds' test files)."""
+    _, num_users, num_items = data
+    return [load_data_ml100k(part, num_users, num_items)[3].asnumpy()
+            for part in split(config, data, validation, data_dir)]
+
+
+def member_predictions(config, data, validation=False, nets=1,
+                       devices=None, data_dir=None, preds_of=None):
+    """The mean items x users prediction of `nets` nets of `config`,
+    initialized with seeds ``config.seed``, ``config.seed + 1``, ...,
+    each trained on its split of `data` (the validation split's
+    training set, with `validation`), adjusted by its options; and the
+    wall seconds of training them.  `preds_of` is `train_blend`'s."""
+    devices = devices or try_all_gpus()
+    _, num_users, num_items = data
+    preds_of = {} if preds_of is None else preds_of
+    train_data, _ = split(config, data, validation, data_dir)
+    for init_seed in range(config.seed, config.seed + nets):
+        key = config, validation, init_seed
+        if key not in preds_of:
+            run = train_and_evaluate(config, validation, data, data_dir,
+                                     devices, plot=False, verbose=False,
+                                     every_epoch=False, return_net=True,
+                                     init_seed=init_seed)
+            preds_of[key] = (predict(run.net, config.model, num_users,
+                                     num_items, train_data, devices[0]),
+                             run['seconds'])
+    preds, seconds = zip(*(preds_of[config, validation, init_seed]
+                           for init_seed in range(config.seed,
+                                                  config.seed + nets)))
+    train_matrix, _ = rating_matrices(config, data, validation, data_dir)
+    return (adjust_predictions(sum(preds) / nets,
+                               unseen_entries(train_matrix), config.clip,
+                               config.unseen_rating),
+            sum(seconds))
+
+
+def fit_weights(preds, ratings):
+    """The least-squares weights of the predictions `preds` (a list of
+    matrices), then of a constant, that best fit the observed entries of
+    the matrix `ratings`."""
+    observed = ratings > 0
+    features = onp.stack([pred[observed] for pred in preds]
+                         + [onp.ones(observed.sum())], axis=1)
+    return onp.linalg.lstsq(features, ratings[observed], rcond=None)[0]
+
+
+def combine(preds, weights, train_matrix):
+    """`preds` blended with `weights` (`fit_weights`), clipped to the
+    rating range, and `UNSEEN_RATING` for the users and items without a
+    rating in `train_matrix`."""
+    blended = sum(w * pred for w, pred in zip(weights, preds))
+    return adjust_predictions(blended + weights[-1],
+                              unseen_entries(train_matrix), clip=True,
+                              unseen_rating=UNSEEN_RATING)
+
+
+def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
+                data=None, data_dir=None, devices=None, progress=None,
+                preds_of=None):
+    """Train and test `blend` (a `d2lrec.config.Blend`) on the split of
+    `split_mode`, `seed` and `test_ratio` (`Config`'s); return a `Run`.
+
+    Its ``test_rmse`` is the blend's and ``validation_rmse`` its RMSE on
+    the validation ratings that fitted its ``weights`` (each member's, by
+    name, then ``constant``).  ``seconds`` is the wall time of training
+    and testing all its nets, and ``members`` holds, by name, each
+    member's own ``test_rmse`` and the ``seconds`` of its nets trained
+    on the whole training set.  `progress`, a file, gets a line per
+    member trained.
+
+    `preds_of`, a dict, keeps each net's predictions and seconds: a net
+    already in it (the same config, split and initialization) is not
+    trained again, and its seconds still count.  Pass the same dict to
+    several blends of the same `data`, and a net they share is trained
+    once.
+    """
+    data = data or read_data_ml100k(data_dir)
+    devices = devices or try_all_gpus()
+    preds_of = {} if preds_of is None else preds_of
+    configs = {name: dataclasses.replace(member, split_mode=split_mode,
+                                         seed=seed, test_ratio=test_ratio)
+               for name, member in blend.members}
+    rmse, members, seconds = {}, {}, 0
+    for validation in (True, False):
+        train_matrix, ratings = rating_matrices(
+            next(iter(configs.values())), data, validation, data_dir)
+        preds = []
+        for name, config in configs.items():
+            pred, fit_seconds = member_predictions(
+                config, data, validation, blend.nets, devices, data_dir,
+                preds_of)
+            preds.append(pred)
+            seconds += fit_seconds
+            members[name] = {'test_rmse': observed_rmse(ratings, pred),
+                             'seconds': fit_seconds}
+            if progress:
+                print(f'{name}, {"validation" if validation else "test"} '
+                      f'RMSE {members[name]["test_rmse"]:.4f}',
+                      file=progress, flush=True)
+        if validation:
+            weights = fit_weights(preds, ratings)
+        rmse[validation] = observed_rmse(
+            ratings, combine(preds, weights, train_matrix))
+    return Run(test_rmse=rmse[False], validation_rmse=rmse[True],
+               model='blend', split=split_mode, seed=seed, seconds=seconds,
+               devices=[str(d) for d in devices],
+               weights=dict(zip([*configs, 'constant'], map(float, weights))),
+               members=members)

@@ -1,0 +1,135 @@
+"""Blends (d2lrec.blend): the least-squares weights against NumPy's
+polynomial fit, the blend's clipping and unseen rating, a member's nets,
+and a small blend of the three model kinds on synthetic data, checked
+against its members' own runs; the settings of a blend (config.Blend)."""
+import dataclasses
+
+import mxnet as mx
+import numpy as onp
+import pytest
+
+from d2lrec import blend
+from d2lrec.blend import (UNSEEN_RATING, combine, fit_weights,
+                          member_predictions, rating_matrices, train_blend)
+from d2lrec.config import BLEND, PRESETS, Blend, Config
+from d2lrec.data import read_data_ml100k
+from d2lrec.evaluation import observed_rmse
+from d2lrec.experiment import split, train_and_evaluate
+from d2lrec.models import predict
+
+SMALL = Config(hidden_layers=(8,), num_epochs=2, batch_size=8, clip=True,
+               unseen_rating=3)
+MEMBERS = (('I-AutoRec', SMALL),
+           ('U-AutoRec', dataclasses.replace(SMALL, model='uautorec')),
+           ('MF', dataclasses.replace(SMALL, model='mf', num_factors=4)))
+
+
+def test_weights_are_the_least_squares_fit_of_the_observed_ratings():
+    rng = onp.random.RandomState(0)
+    pred = rng.uniform(1, 5, (6, 7))
+    ratings = onp.where(rng.uniform(size=(6, 7)) < 0.6,
+                        rng.randint(1, 6, (6, 7)), 0).astype(float)
+    observed = ratings > 0
+    slope, constant = onp.polyfit(pred[observed], ratings[observed], 1)
+    assert fit_weights([pred], ratings) == pytest.approx([slope, constant])
+
+
+def test_unobserved_entries_do_not_move_the_weights():
+    rng = onp.random.RandomState(1)
+    a, b = rng.uniform(1, 5, (2, 5, 4))
+    ratings = 0.25 * a + 0.5 * b + 0.75
+    ratings[::2, 1::2] = 0  # unobserved, whatever a and b say there
+    a[::2, 1::2] = 100
+    assert fit_weights([a, b], ratings) == pytest.approx([0.25, 0.5, 0.75])
+
+
+def test_the_blend_is_clipped_and_rates_unseen_users_and_items_3():
+    preds = [onp.array([[1., 2.], [3., 4.]]), onp.array([[5., 5.], [5., 5.]])]
+    weights = [2., -1., 0.5]  # 2 * a - b + 0.5
+    train = onp.array([[4., 0.], [0., 0.]])  # only item 0 and user 0 seen
+    assert combine(preds, weights, train).tolist() == [
+        [1., UNSEEN_RATING], [UNSEEN_RATING, UNSEEN_RATING]]
+    train[1, 1] = 5.  # every item and user seen
+    assert combine(preds, weights, train).tolist() == [[1., 1.], [1.5, 3.5]]
+
+
+def test_a_member_averages_nets_seeded_seed_and_seed_plus_1(
+        synthetic_ml100k):
+    data = read_data_ml100k(synthetic_ml100k[0])
+    _, num_users, num_items = data
+    config = dataclasses.replace(SMALL, clip=False, unseen_rating=None,
+                                 seed=3)
+    train_data, _ = split(config, data)
+    preds = [predict(train_and_evaluate(config, data=data, init_seed=seed,
+                                        return_net=True, plot=False,
+                                        verbose=False).net,
+                     'autorec', num_users, num_items, train_data, mx.cpu())
+             for seed in (3, 4)]
+    assert not onp.allclose(*preds)
+    assert member_predictions(config, data, nets=2)[0] == pytest.approx(
+        (preds[0] + preds[1]) / 2)
+
+
+def test_init_seed_seeds_the_net_and_not_the_split(synthetic_folds):
+    def losses(config, **settings):
+        run = train_and_evaluate(config, data_dir=synthetic_folds[0],
+                                 plot=False, verbose=False, **settings)
+        return [(e['train_loss'], e['test_rmse']) for e in run['history']]
+    fold = dataclasses.replace(SMALL, split_mode='u1')  # one split
+    assert losses(fold, init_seed=1) == losses(fold, seed=1)
+    assert losses(fold, init_seed=1) != losses(fold)
+    assert losses(SMALL, seed=2, init_seed=2) == losses(SMALL, seed=2)
+
+
+def test_a_blend_of_the_three_kinds(synthetic_ml100k):
+    data = read_data_ml100k(synthetic_ml100k[0])
+    blend = Blend(MEMBERS)
+    run = train_blend(blend, seed=1, data=data)
+    assert run['model'] == 'blend' and run['seed'] == 1
+    assert list(run['weights']) == ['I-AutoRec', 'U-AutoRec', 'MF',
+                                    'constant']
+    for name, config in MEMBERS:  # each member is its own plain run
+        plain = train_and_evaluate(config, data=data, seed=1, plot=False,
+                                   verbose=False)
+        assert run['members'][name]['test_rmse'] == pytest.approx(
+            plain['test_rmse'])
+    # The weights come from the validation split, the RMSE from the test.
+    configs = [dataclasses.replace(config, seed=1) for _, config in MEMBERS]
+    for validation in (True, False):
+        train, ratings = rating_matrices(configs[0], data, validation)
+        preds = [member_predictions(config, data, validation)[0]
+                 for config in configs]
+        if validation:
+            weights = fit_weights(preds, ratings)
+            assert list(run['weights'].values()) == pytest.approx(weights)
+        rmse = observed_rmse(ratings, combine(preds, weights, train))
+        key = 'validation_rmse' if validation else 'test_rmse'
+        assert run[key] == pytest.approx(rmse)
+
+
+def test_blend_settings_are_checked():
+    with pytest.raises(ValueError, match='members must be'):
+        Blend((SMALL,))
+    with pytest.raises(ValueError, match='members must be'):
+        Blend(())
+    with pytest.raises(ValueError, match='member names must differ'):
+        Blend((('A', SMALL), ('A', SMALL)))
+    with pytest.raises(ValueError, match='nets must be > 0'):
+        Blend((('A', SMALL),), nets=0)
+    assert Blend([('A', SMALL)]).members == (('A', SMALL),)
+    assert PRESETS['blend'] is BLEND
+
+
+def test_nets_kept_in_preds_of_are_not_trained_again(synthetic_ml100k,
+                                                      monkeypatch):
+    data = read_data_ml100k(synthetic_ml100k[0])
+    preds_of = {}
+    first = train_blend(Blend(MEMBERS[:2]), data=data, preds_of=preds_of)
+    assert len(preds_of) == 4  # two members, each on two splits
+    monkeypatch.setattr(blend, 'train_and_evaluate', None)  # not called
+    assert train_blend(Blend(MEMBERS[:2]), data=data,
+                       preds_of=preds_of) == first
+    one = train_blend(Blend(MEMBERS[:1]), data=data, preds_of=preds_of)
+    assert one['members'] == {'I-AutoRec': first['members']['I-AutoRec']}
+    assert first['seconds'] == sum(seconds for _, seconds in
+                                   preds_of.values())
