@@ -67,7 +67,8 @@ def member_predictions(config, data, validation=False, nets=1,
     preds, seconds = zip(*(preds_of[config, validation, init_seed]
                            for init_seed in range(config.seed,
                                                   config.seed + nets)))
-    train_matrix, _ = rating_matrices(config, data, validation, data_dir)
+    train_matrix = load_data_ml100k(train_data, num_users,
+                                    num_items)[3].asnumpy()
     return (adjust_predictions(sum(preds) / nets,
                                unseen_entries(train_matrix), config.clip,
                                config.unseen_rating),

@@ -260,7 +260,6 @@ TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
                lr_schedule='cosine', clip=True, unseen_rating=3)
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Blend:
     """The settings of a blend (`d2lrec.blend.train_blend`): its
