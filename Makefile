@@ -7,28 +7,30 @@
 #               stack and the browser (docs/install.md#make-test)
 # make test STRICT=1: the same, but a part that can't run is an error (CI)
 #
-# PYTHON: Python 3.11 or 3.12; by default the first of python3.11,
-# python3.12 and python3 that runs, or `make chapter PYTHON=/path/to/py`.
-# Python 3.11 gets both environments: .venv (requirements.txt, the book's
-# pins, numpy 1.23.5) and .venv-numpy126 (requirements-numpy126.txt,
-# numpy 1.26); Python 3.12 only the second (numpy 1.23.5 has no wheels
-# for it).  Any other Python stops at once, saying which ones work
-# (d2lrec/_compat.py), before anything is made.
+# PYTHON: Python 3.11 to 3.15; by default the first of python3.11,
+# python3.12, python3.13, python3.14, python3.15 and python3 that runs, or
+# `make chapter PYTHON=/path/to/py`.  Python 3.11 gets both environments:
+# .venv (requirements.txt, the book's pins, numpy 1.23.5), its main one,
+# and .venv-numpy2 (requirements-numpy2.txt, numpy 2); the others only
+# the second (numpy 1.23.5 has no wheels for them).  An older Python
+# stops at once, saying which ones work (d2lrec/_compat.py), before
+# anything is made; a newer one is tried, with a warning.
 runs = $(shell $(1) -c '' 2>/dev/null && command -v $(1))
 ifndef PYTHON
-PYTHON := $(firstword $(foreach p,python3.11 python3.12 python3,$(call runs,$(p))))
+PYTHON := $(firstword $(foreach p,$(addprefix python3.,11 12 13 14 15) \
+	python3,$(call runs,$(p))))
 endif
-NO_PYTHON = no python3.11, python3.12 or python3 runs here; install Python \
-	3.11 or 3.12, or set PYTHON=/path/to/python
+NO_PYTHON = no python3.11 to python3.15 or python3 runs here; install \
+	Python 3.11 to 3.15, or set PYTHON=/path/to/python
 PY := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null))
 VENV ?= .venv
-VENV126 ?= .venv-numpy126
+VENV2 ?= .venv-numpy2
 VENVGPU ?= .venv-cu112
 
 ifeq ($(PY),3.11)
 MAIN_VENV := $(VENV)
 else
-MAIN_VENV := $(VENV126)
+MAIN_VENV := $(VENV2)
 endif
 MAIN := $(MAIN_VENV)/.installed-$(PY)
 
@@ -59,15 +61,19 @@ $(VENV)/.installed-$(PY): requirements.txt pyproject.toml | check-python
 		|| { rm -rf $(VENV); exit 1; }
 	touch $@
 
-# requirements-numpy126.txt pins every package, so it installs as a whole
-# with --no-deps, the only way to keep d2l 1.0.3's own pins (numpy 1.23.5,
-# ...) out; see its header.  The venv ignores itself for git.
-$(VENV126)/.installed-$(PY): requirements-numpy126.txt d2lrec/stack.txt \
+# requirements-numpy2.txt pins every package, so it installs as a whole
+# with --no-deps, the only way to keep mxnet's numpy < 2 and d2l 1.0.3's
+# own pins (numpy 1.23.5, ...) out; see its header.  The venv ignores
+# itself for git.
+$(VENV2)/.installed-$(PY): requirements-numpy2.txt d2lrec/stack.txt \
 		pyproject.toml | check-python
-	$(PYTHON) -m venv --clear $(VENV126)
-	printf '*\n' > $(VENV126)/.gitignore
-	$(VENV126)/bin/python -m pip install --no-deps \
-		-r requirements-numpy126.txt || { rm -rf $(VENV126); exit 1; }
+	$(PYTHON) -m venv --clear $(VENV2)
+	printf '*\n' > $(VENV2)/.gitignore
+	$(VENV2)/bin/python -m pip install --no-deps \
+		-r requirements-numpy2.txt || { rm -rf $(VENV2); echo \
+		"d2lrec: error: the numpy 2 stack did not install on Python" \
+		"$(PY) (above: pip's reason); d2lrec is tested on Python" \
+		"3.11 to 3.15" >&2; exit 1; }
 	touch $@
 
 # The GPU stack, by pip alone: mxnet-cu112 and NVIDIA's CUDA 11 wheels
@@ -144,10 +150,10 @@ test-colab: $(MAIN)
 # The GPU stack, proven up to the driver: tests/test_gpu_stack.py (see
 # its header) builds its venv under D2LREC_CACHE (~/.cache/d2lrec) and
 # reuses it while d2lrec/stack-cu112.txt and the Python stay the same.
-# It runs in .venv-numpy126, the CPU stack that the GPU stack mirrors.
-test-gpu-stack: $(VENV126)/.installed-$(PY)
+# It runs in .venv-numpy2, the CPU stack that the GPU stack mirrors.
+test-gpu-stack: $(VENV2)/.installed-$(PY)
 	D2LREC_GPU_PYTHON=$(PYTHON) \
-		$(VENV126)/bin/python -m pytest tests/test_gpu_stack.py
+		$(VENV2)/bin/python -m pytest tests/test_gpu_stack.py
 
 # The playground in a real browser (tests/test_browser.py): JupyterLab and
 # Selenium from .venv, Debian's chromium and chromium-driver (apt-get

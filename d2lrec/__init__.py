@@ -7,15 +7,16 @@ The public names are the book's, so that the book's code runs with
 NumPy mode (``npx.set_np()``, as the book's notebooks set it) and leaves
 the caller's mode as it was, so they work from a plain script too.
 
-Newer stacks (see `d2lrec._compat`): ``import d2lrec`` first checks that
-the installed packages can run mxnet 1.9.1, and if not raises
+Today's stacks (see `d2lrec._compat`): ``import d2lrec`` first checks
+that the installed packages can run mxnet 1.9.1, and if not raises
 `StackError` naming the package at fault and the pip command that fixes
-it (``python -m d2lrec`` prints that as one error line).  Then it imports
-numpy and, on numpy 1.24 to 1.26 only, sets ``numpy.bool = bool``, the
-alias that mxnet 1.9.1 needs and those versions removed.  That is its one
-change to global state, and it must come first: ``import d2lrec`` before
-``import mxnet`` or ``from d2l import mxnet``.  Every ``d2lrec.*``
-module import runs this file first, so they apply it too.
+it (``python -m d2lrec`` prints that as one error line); on a Python
+newer than those tested it warns.  Then it imports numpy and gives back
+the names that mxnet 1.9.1 reads at import and numpy 1.24 or 2 removed
+(none on the book's numpy 1.23).  That is its one change to global
+state, and it must come first: ``import d2lrec`` before ``import mxnet``
+or ``from d2l import mxnet``.  Every ``d2lrec.*`` module import runs
+this file first, so they apply it too.
 
 With mxnet-cu112, the book's GPU build, it then loads the CUDA 11
 libraries that ``d2lrec/stack-cu112.txt`` installs from pip, so that
@@ -25,12 +26,14 @@ is.
 """
 import importlib
 import sys
+import warnings
 
 # ``python -m d2lrec``: sys.argv[0] is '-m' while Python imports this
 # package to find d2lrec.__main__; errors and Ctrl-C (numpy takes a
 # while to load) end it as the command line ends them.
 try:
-    from d2lrec._compat import StackError, alias_numpy_bool, check_stack
+    from d2lrec._compat import (StackError, check_stack, python_warning,
+                                restore_numpy_names)
     from d2lrec._cuda import load_cuda_libraries
 
     try:
@@ -40,7 +43,9 @@ try:
         if sys.argv[:1] == ['-m']:
             sys.exit(f'd2lrec: error: {e}')
         raise
-    alias_numpy_bool()
+    if python_warning():
+        warnings.warn(python_warning(), stacklevel=2)
+    restore_numpy_names()
 except KeyboardInterrupt:
     if sys.argv[:1] == ['-m']:
         from d2lrec.cli import interrupted

@@ -1,46 +1,91 @@
 """The one place where d2lrec adapts to, and checks, the stack it runs on
 (mxnet 1.9.1 under D2L §16.4's code).
 
-`stack_problem`: mxnet 1.9.1 cannot be imported on many of today's
-stacks, and then fails with an error that names none of the causes.
-``import d2lrec`` checks them first, from the installed packages'
-metadata alone (no numpy, scipy or mxnet is imported), and raises
-`StackError` naming the package, its version and the pip command that
-fixes it, with versions from ``d2lrec/stack.txt``, the tested stack:
+`python_problem`: the Pythons d2lrec is tested on are 3.11 to 3.15
+(`PYTHONS`).  An older one is refused at once, naming those; a newer one
+is tried, with a warning that it is untested.
 
-- Python 3.13 or newer: mxnet 1.9.1 needs numpy < 2, which has no wheels
-  there; no pip command helps;
-- numpy 2 (or none);
-- a package that mxnet or d2l imports and that needs numpy 2 while
-  numpy 1 is installed, such as scipy 1.18 (mxnet imports
-  ``scipy.sparse`` whenever scipy is installed), pandas 3.1 or
-  contourpy 1.4;
-- Python 3.12 without setuptools, which provides the ``distutils`` that
-  mxnet imports and Python 3.12 no longer has;
+`stack_problem`: mxnet 1.9.1 cannot be imported on some stacks, and then
+fails with an error that names none of the causes.  ``import d2lrec``
+checks them first, from the installed packages' metadata alone (no
+numpy, scipy or mxnet is imported), and raises `StackError` naming the
+package, its version and the pip command that fixes it, with versions
+from ``d2lrec/stack.txt``, the tested numpy 2 stack:
+
+- no numpy, or a numpy newer than 2 (untested: its removals are unknown);
+- a package that mxnet or d2l imports and that needs a newer numpy than
+  the one installed, such as scipy 1.18 (mxnet imports ``scipy.sparse``
+  whenever scipy is installed) or pandas 3.1 on numpy 1;
+- Python 3.12 or newer without setuptools, which provides the
+  ``distutils`` that mxnet imports and Python 3.12 no longer has;
 - no mxnet at all.
 
-``numpy.bool``: mxnet 1.9.1 uses ``numpy.bool``, an alias of the builtin
-``bool`` that numpy 1.20 deprecated and 1.24 removed.  With numpy 1.24 to
-1.26, ``import mxnet`` fails with "module 'numpy' has no attribute
-'bool'".  `alias_numpy_bool` restores the alias, as numpy 1.23 had it,
-but only when numpy has neither the name nor its deprecated alias, so on
-numpy 1.23 (the pinned stack) it changes nothing and never touches the
-deprecated alias (no DeprecationWarning).
+`restore_numpy_names`: mxnet 1.9.1's pins say numpy < 2, but it talks to
+libmxnet through ctypes and needs of numpy only its Python API.  It fails
+on numpy 1.24 and newer only because, at import, it reads names that
+numpy removed (`NUMPY_NAMES`).  Before mxnet's first import, d2lrec gives
+back each one that the installed numpy lacks, as numpy 1.23 had it; on
+numpy 1.23 (the book's stack) it changes nothing.
 
-``d2lrec/__init__.py`` calls both, so importing d2lrec or any of its
-modules applies them.  They must run before mxnet is first imported:
-``import d2lrec`` before ``import mxnet`` or ``from d2l import mxnet``.
+``d2lrec/__init__.py`` calls all three, so importing d2lrec or any of its
+modules applies them.  The names must be given back before mxnet is
+first imported: ``import d2lrec`` before ``import mxnet`` or ``from d2l
+import mxnet``.
 """
 import importlib.metadata
 import importlib.util
+import math
 import pathlib
 import sys
 
-#: The Pythons on which mxnet 1.9.1 and its numpy < 2 install.
-PYTHONS = ((3, 11), (3, 12))
+#: The oldest and newest Python d2lrec is tested on.
+PYTHONS = ((3, 11), (3, 15))
 
 #: Packages on mxnet's and d2l's import path that need a given numpy.
 NUMPY_USERS = ('scipy', 'pandas', 'matplotlib', 'contourpy')
+
+#: The newest numpy major version tested.
+NUMPY_MAJOR = 2
+
+#: numpy's old financial functions, moved to numpy-financial in numpy
+#: 1.20; mxnet.numpy.fallback names them and never calls them.
+FINANCIAL = ('mirr', 'npv', 'pmt', 'ppmt', 'pv', 'rate')
+
+
+def _in1d(ar1, ar2, assume_unique=False, invert=False):
+    import numpy
+    return numpy.isin(ar1, ar2, assume_unique=assume_unique,
+                      invert=invert).ravel()
+
+
+def _msort(a):
+    import numpy
+    return numpy.sort(a, axis=0)
+
+
+def _removed(name):
+    def removed(*args, **kwargs):
+        raise NotImplementedError(
+            f'numpy.{name} was removed from numpy in 1.20 (it is in the '
+            f'numpy-financial package); d2lrec gives the name back only '
+            f'because mxnet 1.9.1 reads it at import')
+    removed.__name__ = name
+    return removed
+
+
+#: The numpy names that mxnet 1.9.1 reads at import and numpy 1.24 or 2
+#: removed, as numpy 1.23 had them: a value, or the name of the numpy 2
+#: function that replaced it (``tests/test_compat.py`` records every
+#: name mxnet asks numpy for and fails on any that does not resolve).
+NUMPY_NAMES = {
+    'bool': bool,  # numpy 1.24 removed it; numpy 2 has it again
+    'PZERO': 0.0, 'NZERO': -0.0, 'PINF': math.inf, 'NINF': -math.inf,
+    'Inf': math.inf, 'NAN': math.nan, 'NaN': math.nan,
+    'alltrue': 'all', 'sometrue': 'any', 'product': 'prod',
+    'round_': 'round', 'trapz': 'trapezoid', 'in1d': _in1d,
+    'msort': _msort,
+    **{name: _removed(name) for name in FINANCIAL},
+}
 
 
 class StackError(ImportError):
@@ -49,14 +94,25 @@ class StackError(ImportError):
 
 
 def stack_pins():
-    """Return ``{name: version}`` of ``d2lrec/stack.txt``."""
+    """Return ``{name: version}`` of ``d2lrec/stack.txt`` for this
+    Python (a line's ``; python_version ...`` marker says where it
+    applies)."""
     pins = {}
     path = pathlib.Path(__file__).with_name('stack.txt')
     for line in path.read_text().splitlines():
-        name, sep, version = line.partition('==')
-        if sep and not line.startswith('#'):
+        pin, _, marker = line.partition(';')
+        name, sep, version = pin.partition('==')
+        if sep and not line.startswith('#') and _applies(marker):
             pins[name.strip().lower()] = version.strip()
     return pins
+
+
+def _applies(marker):
+    """Whether a requirement line's environment marker holds here."""
+    if not marker.strip():
+        return True
+    from packaging.markers import Marker
+    return Marker(marker).evaluate()
 
 
 def _version(name):
@@ -85,37 +141,46 @@ def _numpy_requirement(name):
     return None
 
 
-def python_problem(oldest=PYTHONS[0]):
-    """Return why this Python cannot run the chapter, as one line, or
-    None: it is newer than `PYTHONS` allow, or older than `oldest`."""
-    version = sys.version_info[:2]
-    if PYTHONS[-1] >= version >= oldest:
+def _dotted(version):
+    return '.'.join(map(str, version))
+
+
+def python_problem():
+    """Return why this Python cannot run d2lrec, as one line, or None."""
+    if sys.version_info[:2] >= PYTHONS[0]:
         return None
-    python = '.'.join(map(str, sys.version_info[:3]))
-    supported = ' or '.join('.'.join(map(str, v)) for v in PYTHONS)
-    why = (f'cannot run mxnet 1.9.1: it needs numpy < 2, which has no '
-           f'wheels for Python {version[0]}.{version[1]}'
-           if version > PYTHONS[-1] else
-           "is older than the Pythons of d2lrec's pinned environments")
-    return (f'Python {python} {why}. Use Python {supported} (for example '
-            f'`pyenv install 3.12` or `uv venv --python 3.12`); see '
+    return (f'Python {_dotted(sys.version_info[:3])} is older than the '
+            f'Pythons d2lrec runs on, {_dotted(PYTHONS[0])} to '
+            f'{_dotted(PYTHONS[1])}. Use one of those (for example '
+            f'`pyenv install 3.13` or `uv venv --python 3.13`); see '
             f'docs/install.md, "Which Python".')
+
+
+def python_warning():
+    """Return a line saying that this Python is newer than those tested,
+    or None."""
+    if sys.version_info[:2] <= PYTHONS[1]:
+        return None
+    return (f'Python {_dotted(sys.version_info[:3])} is newer than the '
+            f'Pythons d2lrec is tested on, {_dotted(PYTHONS[0])} to '
+            f'{_dotted(PYTHONS[1])}: it may work; if mxnet or numpy '
+            f'fails, use one of those (docs/install.md, "Which Python").')
 
 
 def stack_problem():
     """Return why mxnet 1.9.1 cannot be imported here, with the fix, as
     one line; or None if the stack looks right."""
-    problem = python_problem(oldest=(0, 0))  # older ones may still work
+    problem = python_problem()
     if problem:
         return problem
-    python = '.'.join(map(str, sys.version_info[:3]))
+    python = _dotted(sys.version_info[:3])
     pins = stack_pins()
     causes, fixes = [], []
     numpy = _version('numpy')
-    if numpy is None or _major(numpy) >= 2:
+    if numpy is None or _major(numpy) > NUMPY_MAJOR:
         causes.append('numpy is not installed' if numpy is None else
-                      f'numpy {numpy} is installed, but mxnet 1.9.1 needs '
-                      f'numpy < 2')
+                      f'numpy {numpy} is newer than d2lrec is tested on '
+                      f'(numpy {NUMPY_MAJOR})')
         fixes.append('numpy')
         numpy = pins['numpy']  # what the fix installs
     for name in NUMPY_USERS:
@@ -123,7 +188,9 @@ def stack_problem():
         req = version and _numpy_requirement(name)
         if req and not req.specifier.contains(numpy, prereleases=True):
             causes.append(f'{name} {version} requires numpy{req.specifier}')
-            fixes.append(name)
+            newer_numpy = req.specifier.contains(pins['numpy'],
+                                                 prereleases=True)
+            fixes.append('numpy' if newer_numpy else name)
     if (sys.version_info[:2] >= (3, 12)
             and importlib.util.find_spec('distutils') is None):
         causes.append(f'Python {python} has no distutils, which mxnet '
@@ -134,7 +201,8 @@ def stack_problem():
         fixes.append('mxnet')
     if not causes:
         return None
-    command = ' '.join(f'{name}=={pins[name]}' for name in fixes)
+    command = ' '.join(f'{name}=={pins[name]}'
+                       for name in dict.fromkeys(fixes))
     return (f'mxnet 1.9.1 cannot be imported on this stack: '
             f'{"; ".join(causes)}. Fix: pip install {command}, then '
             f'restart Python (in Jupyter or Colab, the kernel).')
@@ -147,23 +215,29 @@ def check_stack():
         raise StackError(problem)
 
 
-def alias_numpy_bool():
-    """Set ``numpy.bool = bool`` where numpy lacks it (1.24 to 1.26).
+def restore_numpy_names():
+    """Give numpy back each of `NUMPY_NAMES` that it lacks; return the
+    names given back.
 
-    Return True if it set the alias, False if numpy already had the name.
     Reads numpy's module dictionary and its table of deprecated aliases
-    instead of ``hasattr``, which would warn on numpy < 1.24.
+    instead of ``hasattr``, which would warn on numpy 1.23.
     """
     import numpy
-    if ('bool' in vars(numpy)
-            or 'bool' in getattr(numpy, '__deprecated_attrs__', {})):
-        return False
-    numpy.bool = bool
-    return True
+    have = vars(numpy).keys() | getattr(numpy, '__deprecated_attrs__', {})
+    restored = []
+    for name, value in NUMPY_NAMES.items():
+        if name not in have:
+            setattr(numpy, name, getattr(numpy, value)
+                    if isinstance(value, str) else value)
+            restored.append(name)
+    return restored
 
 
 if __name__ == '__main__':
     # The Makefile's first step, before it makes a virtual environment:
     # ``python d2lrec/_compat.py`` runs without d2lrec or numpy installed.
     problem = python_problem()
-    sys.exit(problem and f'd2lrec: error: {problem}')
+    if problem:
+        sys.exit(f'd2lrec: error: {problem}')
+    if python_warning():
+        print(f'd2lrec: warning: {python_warning()}', file=sys.stderr)
