@@ -16,13 +16,20 @@
 # stops at once, saying which ones work (d2lrec/_compat.py), before
 # anything is made; a newer one is tried, with a warning.
 runs = $(shell $(1) -c '' 2>/dev/null && command -v $(1))
+version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
+	2>/dev/null)
+# Python 3.$(1): python3.$(1) on the PATH, else pyenv's newest 3.$(1), if
+# either runs.
+PYENV_VERSIONS := $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)/versions
+python_3 = $(call runs,$(lastword python3.$(1) \
+	$(wildcard $(PYENV_VERSIONS)/3.$(1).*/bin/python3.$(1))))
 ifndef PYTHON
 PYTHON := $(firstword $(foreach p,$(addprefix python3.,11 12 13 14 15) \
 	python3,$(call runs,$(p))))
 endif
 NO_PYTHON = no python3.11 to python3.15 or python3 runs here; install \
 	Python 3.11 to 3.15, or set PYTHON=/path/to/python
-PY := $(if $(PYTHON),$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null))
+PY := $(if $(PYTHON),$(call version,$(PYTHON)))
 VENV ?= .venv
 VENV2 ?= .venv-numpy2
 VENVGPU ?= .venv-cu112
@@ -37,11 +44,10 @@ MAIN := $(MAIN_VENV)/.installed-$(PY)
 # The current-Colab test needs a Python 3.12 (Colab's), from the PATH or
 # pyenv; COLAB_PYTHON=/path/to/python3.12 sets it.
 ifndef COLAB_PYTHON
-PYENV_312 := $(wildcard $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)/versions/3.12*/bin/python3.12)
-COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p))))
+COLAB_PYTHON := $(call python_3,12)
 endif
 
-.PHONY: chapter test test-unit test-notebooks test-stack test-isa \
+.PHONY: chapter test test-unit test-notebooks test-stack stack-venv test-isa \
 	test-colab test-gpu-stack test-browser benchmark peers how-far \
 	reference assignment check-python
 
@@ -99,7 +105,8 @@ endif
 # up.  STRICT=1 (CI) makes a part that cannot run an error, at once.
 # GPU=1 builds and tests the GPU stack without a GPU.
 test: check-python
-	@$(PYTHON) tools/make_test.py --py $(PY) $(if $(STRICT),--strict) \
+	@$(PYTHON) tools/make_test.py --py $(PY) --stack-py $(STACK_PY) \
+		$(if $(STRICT),--strict) \
 		$(if $(GPU),--gpu) --isa '$(ISA)' --colab-python '$(COLAB_PYTHON)'
 
 # Every unit test, on the real data where $$D2LREC_DATA_DIR has it.
@@ -112,19 +119,30 @@ test-unit: $(MAIN)
 test-notebooks: $(MAIN)
 	$(MAIN_VENV)/bin/python -m pytest --nbval --nbval-current-env notebooks
 
-# The second stack, numpy 1.26 (Python 3.11 only, since numpy 1.23.5 has
-# no wheels for 3.12): the tests marked `stack` (tests/conftest.py says
+# The second stack, numpy 2 (Python 3.11 only, where .venv has the book's
+# stack to compare with): the tests marked `stack` (tests/conftest.py says
 # which and why), the chapter epoch by epoch against .venv's
-# (tests/test_across.py), and the notebooks whose outputs a stack can
-# change (docs/reproducibility.md); make test leaves those out, with
-# STACK_NOTEBOOKS empty, where it has no data.
-STACK_NOTEBOOKS ?= notebooks/01-movielens.ipynb notebooks/02-autorec.ipynb \
-	notebooks/05-autorec-playground.ipynb
-test-stack: $(VENV)/.installed-$(PY) $(VENV126)/.installed-$(PY)
+# (tests/test_across.py), and every notebook; make test leaves the
+# notebooks out, with STACK_NOTEBOOKS empty, where it has no data.  Its
+# venv is made by STACK_PYTHON, so that one run checks the book's Python
+# and numpy against a current pair.
+STACK_NOTEBOOKS ?= notebooks
+test-stack: $(VENV)/.installed-$(PY) stack-venv
 	D2LREC_OTHER_PYTHON=$(VENV)/bin/python \
-		$(VENV126)/bin/python -m pytest -m stack tests
-	$(if $(STACK_NOTEBOOKS),$(VENV126)/bin/python -m pytest --nbval \
+		$(VENV2)/bin/python -m pytest -m stack tests
+	$(if $(STACK_NOTEBOOKS),$(VENV2)/bin/python -m pytest --nbval \
 		--nbval-current-env $(STACK_NOTEBOOKS))
+
+# STACK_PYTHON: the newest Python 3.12 to 3.15 on the PATH or in pyenv,
+# else PYTHON.  stack-venv makes .venv-numpy2 with it.
+ifndef STACK_PYTHON
+STACK_PYTHON := $(lastword $(PYTHON) $(foreach v,12 13 14 15,$(call \
+	python_3,$(v))))
+endif
+STACK_PY := $(call version,$(STACK_PYTHON))
+stack-venv: check-python
+	@$(MAKE) --no-print-directory $(VENV2)/.installed-$(STACK_PY) \
+		PYTHON=$(STACK_PYTHON)
 
 # Another CPU, emulated: mxnet's oneDNN limited to ISA (AVX2, as on CPUs
 # without AVX-512; SSE41 for older ones) and OpenBLAS to OPENBLAS_CORE's
@@ -150,9 +168,10 @@ test-colab: $(MAIN)
 # The GPU stack, proven up to the driver: tests/test_gpu_stack.py (see
 # its header) builds its venv under D2LREC_CACHE (~/.cache/d2lrec) and
 # reuses it while d2lrec/stack-cu112.txt and the Python stay the same.
-# It runs in .venv-numpy2, the CPU stack that the GPU stack mirrors.
-test-gpu-stack: $(VENV2)/.installed-$(PY)
-	D2LREC_GPU_PYTHON=$(PYTHON) \
+# It runs in .venv-numpy2, the CPU stack that the GPU stack mirrors, on
+# the same Python.
+test-gpu-stack: stack-venv
+	D2LREC_GPU_PYTHON=$(STACK_PYTHON) \
 		$(VENV2)/bin/python -m pytest tests/test_gpu_stack.py
 
 # The playground in a real browser (tests/test_browser.py): JupyterLab and

@@ -11,12 +11,14 @@ Today's stacks (see `d2lrec._compat`): ``import d2lrec`` first checks
 that the installed packages can run mxnet 1.9.1, and if not raises
 `StackError` naming the package at fault and the pip command that fixes
 it (``python -m d2lrec`` prints that as one error line); on a Python
-newer than those tested it warns.  Then it imports numpy and gives back
-the names that mxnet 1.9.1 reads at import and numpy 1.24 or 2 removed
-(none on the book's numpy 1.23).  That is its one change to global
-state, and it must come first: ``import d2lrec`` before ``import mxnet``
-or ``from d2l import mxnet``.  Every ``d2lrec.*`` module import runs
-this file first, so they apply it too.
+newer than those tested it warns.  Then it imports numpy, gives back
+the names that mxnet 1.9.1 reads at import and numpy 1.24 or 2 removed,
+and on numpy 2 prints numpy scalars as numpy 1 did, as mxnet writes
+them into its operators' parameters (nothing changes on the book's
+numpy 1.23).  That is its one change to global state, and it must come
+first: ``import d2lrec`` before ``import mxnet`` or ``from d2l import
+mxnet``.  Every ``d2lrec.*`` module import runs this file first, so they
+apply it too.
 
 With mxnet-cu112, the book's GPU build, it then loads the CUDA 11
 libraries that ``d2lrec/stack-cu112.txt`` installs from pip, so that
@@ -32,8 +34,8 @@ import warnings
 # package to find d2lrec.__main__; errors and Ctrl-C (numpy takes a
 # while to load) end it as the command line ends them.
 try:
-    from d2lrec._compat import (StackError, check_stack, python_warning,
-                                restore_numpy_names)
+    from d2lrec._compat import (StackError, adapt_numpy, check_stack,
+                                python_warning)
     from d2lrec._cuda import load_cuda_libraries
 
     try:
@@ -45,7 +47,7 @@ try:
         raise
     if python_warning():
         warnings.warn(python_warning(), stacklevel=2)
-    restore_numpy_names()
+    adapt_numpy()
 except KeyboardInterrupt:
     if sys.argv[:1] == ['-m']:
         from d2lrec.cli import interrupted

@@ -20,12 +20,15 @@ from ``d2lrec/stack.txt``, the tested numpy 2 stack:
   ``distutils`` that mxnet imports and Python 3.12 no longer has;
 - no mxnet at all.
 
-`restore_numpy_names`: mxnet 1.9.1's pins say numpy < 2, but it talks to
-libmxnet through ctypes and needs of numpy only its Python API.  It fails
-on numpy 1.24 and newer only because, at import, it reads names that
-numpy removed (`NUMPY_NAMES`).  Before mxnet's first import, d2lrec gives
-back each one that the installed numpy lacks, as numpy 1.23 had it; on
-numpy 1.23 (the book's stack) it changes nothing.
+`adapt_numpy`: mxnet 1.9.1's pins say numpy < 2, but it talks to libmxnet
+through ctypes and needs of numpy only its Python API.  It fails on numpy
+1.24 and newer because, at import, it reads names that numpy removed
+(`NUMPY_NAMES`), and on numpy 2 with several devices because it writes
+numpy scalars into its operators' parameters as numpy 2 prints them.
+Before mxnet's first import, d2lrec gives back each name that the
+installed numpy lacks, as numpy 1.23 had it, and on numpy 2 prints
+scalars as numpy 1 did; on numpy 1.23 (the book's stack) it changes
+nothing.
 
 ``d2lrec/__init__.py`` calls all three, so importing d2lrec or any of its
 modules applies them.  The names must be given back before mxnet is
@@ -167,6 +170,15 @@ def python_warning():
             f'fails, use one of those (docs/install.md, "Which Python").')
 
 
+def untested_stack():
+    """A sentence naming this Python and numpy beside those tested."""
+    return (f'This is Python {_dotted(sys.version_info[:3])} with numpy '
+            f'{_version("numpy")}; d2lrec is tested on Python '
+            f'{_dotted(PYTHONS[0])} to {_dotted(PYTHONS[1])} with numpy 1.23 '
+            f'to {NUMPY_MAJOR}.x, with d2lrec/stack.txt\'s versions '
+            f'(docs/install.md, "Which Python").')
+
+
 def stack_problem():
     """Return why mxnet 1.9.1 cannot be imported here, with the fix, as
     one line; or None if the stack looks right."""
@@ -223,7 +235,7 @@ def restore_numpy_names():
     instead of ``hasattr``, which would warn on numpy 1.23.
     """
     import numpy
-    have = vars(numpy).keys() | getattr(numpy, '__deprecated_attrs__', {})
+    have = vars(numpy).keys() | vars(numpy).get('__deprecated_attrs__', {})
     restored = []
     for name, value in NUMPY_NAMES.items():
         if name not in have:
@@ -231,6 +243,30 @@ def restore_numpy_names():
                     if isinstance(value, str) else value)
             restored.append(name)
     return restored
+
+
+def print_scalars_as_numpy_1():
+    """On numpy 2, print numpy scalars as numpy 1 did (``2``, not
+    ``np.int64(2)``); return whether it changed numpy's print options.
+
+    mxnet 1.9.1 passes its operators' parameters to libmxnet as text, and
+    writes a list with ``str``: ``gluon.utils.split_and_load`` on several
+    devices sends ``indices=[0, np.int64(2)]``, which libmxnet refuses.
+    numpy keeps print options per context (`contextvars`): a thread that
+    trains must run in a copy of the caller's context.
+    """
+    import numpy
+    if int(numpy.__version__.split('.')[0]) < 2:
+        return False
+    numpy.set_printoptions(legacy='1.25')
+    return True
+
+
+def adapt_numpy():
+    """Make numpy what mxnet 1.9.1 expects: `restore_numpy_names`, then
+    `print_scalars_as_numpy_1`."""
+    restore_numpy_names()
+    print_scalars_as_numpy_1()
 
 
 if __name__ == '__main__':

@@ -265,6 +265,11 @@ def _run(args):
               f'(docs/gpu.md), or install the CPU build: pip install '
               f'mxnet==1.9.1.', file=sys.stderr)
         return 1
+    except (AttributeError, ImportError) as e:  # a stack newer than tested
+        from d2lrec._compat import untested_stack
+        print(f'd2lrec: error: mxnet 1.9.1 failed to import: {e}. '
+              f'{untested_stack()}', file=sys.stderr)
+        return 1
     from d2lrec.devices import DeviceError, choose_devices
     from d2lrec.download import DataError
     from d2lrec.modelfile import ModelFileError

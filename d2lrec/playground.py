@@ -11,6 +11,7 @@ and a chart beside `reference()`, notebook 03's mean and standard
 deviation over seeds 0-2 for the settings it measured.  Import this
 module explicitly: ``import d2lrec`` does not load ipywidgets.
 """
+import contextvars
 import io
 import threading
 import time
@@ -144,7 +145,11 @@ class Playground:
         if config is None:
             return
         self.button.disabled = True
-        self.thread = threading.Thread(target=self.train, args=(config,),
+        # In the caller's context: numpy 2 keeps its print options there,
+        # and mxnet needs them (d2lrec._compat.print_scalars_as_numpy_1).
+        context = contextvars.copy_context()
+        self.thread = threading.Thread(target=context.run,
+                                       args=(self.train, config),
                                        daemon=True)
         self.thread.start()
 

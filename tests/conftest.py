@@ -21,7 +21,7 @@ from support import (FOLDS, NUM_ITEMS, NUM_RATINGS, NUM_USERS, make_ratings,
 
 #: The test modules whose code meets the packages in which the two test
 #: environments differ (numpy, pandas, matplotlib, IPython, ipywidgets:
-#: requirements.txt, requirements-numpy126.txt), directly or through
+#: requirements.txt, requirements-numpy2.txt), directly or through
 #: d2lrec's data, movielens, plot, playground, recommendations, sweep and
 #: tune modules, or that check the environment itself.  ``make
 #: test-stack`` runs them (``pytest -m stack``) in the second one; the
@@ -30,7 +30,7 @@ from support import (FOLDS, NUM_ITEMS, NUM_RATINGS, NUM_USERS, make_ratings,
 STACK = {'test_across', 'test_api', 'test_cli', 'test_compat', 'test_data',
          'test_environments', 'test_evaluation', 'test_examples',
          'test_experiment', 'test_modelfile', 'test_movielens',
-         'test_numpy126', 'test_playground', 'test_real_data',
+         'test_numpy2', 'test_playground', 'test_real_data',
          'test_recommendations', 'test_sweep', 'test_train', 'test_tune'}
 
 

@@ -132,3 +132,23 @@ def test_make_test_strict_on_a_python_311_only_machine(tmp_path):
             in out.stderr)
     assert sorted(p.name for p in copy.iterdir()) == ['Makefile', 'd2lrec',
                                                        'tools']
+
+
+def test_make_chapter_on_a_python_313_only_machine(tmp_path):
+    """Debian 13's case: ``make chapter``, no option typed, takes its
+    Python 3.13 and the numpy 2 stack (a dry run: ``make -n``)."""
+    python = sorted(pathlib.Path.home().glob(
+        '.pyenv/versions/3.13*/bin/python3.13'))
+    if not python:
+        pytest.skip('needs a Python 3.13 in pyenv')
+    env = machine(tmp_path, ['make'])
+    (tmp_path / 'bin' / 'python3.13').symlink_to(python[-1])
+    out = subprocess.run(['make', '-n', 'chapter',
+                          'VENV2=/nonexistent/venv'], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    bin_dir = tmp_path / 'bin'
+    assert (f'{bin_dir}/python3.13 -m venv --clear /nonexistent/venv'
+            in out.stdout)
+    assert out.stdout.rstrip().endswith(
+        '/nonexistent/venv/bin/python -m d2lrec train')

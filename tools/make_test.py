@@ -114,11 +114,12 @@ def plan(args):
              '200 MB' if py311 else '155 MB'),
         Part('test-notebooks', 'every notebook against its outputs (nbval)',
              11, **no_data),
-        Part('test-stack', 'the numpy 1.26 stack: its tests' + (
-             ', notebooks 01 02 05' if data else ' (not the notebooks)'),
-             4, '155 MB', missing=None if py311 else
-             'Python 3.12: no numpy 1.23.5 stack to compare with',
-             enable='PYTHON=python3.11'),
+        Part('test-stack', f'the numpy 2 stack on Python {args.stack_py}: '
+             'its tests, the chapter bit for bit against the book\'s' + (
+                 ', every notebook' if data else ' (not the notebooks)'),
+             11 if data else 4, '160 MB', missing=None if py311 else
+             f'Python {args.py}: no book\'s stack (numpy 1.23.5) to '
+             'compare with', enable='PYTHON=python3.11'),
         Part('test-isa', f'{args.isa} emulated: notebooks 02 05, the '
              'runs of 03 that move most', 2, **no_data,
              moot=None if has_avx512() or args.isa != 'AVX2' else
@@ -152,10 +153,20 @@ def plan(args):
     return parts + [gpu, browser], data, data_note
 
 
-def show_plan(parts, data_note):
+def stacks(args):
+    """A line naming the environments that make test uses here."""
+    numpy_2 = f'numpy 2 (.venv-numpy2, Python {args.stack_py})'
+    if args.py != '3.11':
+        return f'{numpy_2}; the book\'s needs Python 3.11'
+    return (f'the book\'s (.venv, Python 3.11, numpy 1.23.5), the main '
+            f'one; {numpy_2}')
+
+
+def show_plan(parts, data_note, args):
     running = [part for part in parts if part.runs]
     print('make test: the plan (docs/install.md#make-test)')
     print(f'  data: {data_note}')
+    print(f'  stacks: {stacks(args)}')
     minutes = sum(part.minutes for part in running)
     print(f'  will run, about {minutes} min on 2 cores, new venvs '
           f'included:')
@@ -211,7 +222,10 @@ def main(argv=None):
                         help='a part that cannot run is an error (CI)')
     parser.add_argument('--gpu', action='store_true',
                         help='build and test the GPU stack without a GPU')
-    parser.add_argument('--py', required=True, help='3.11 or 3.12')
+    parser.add_argument('--py', required=True,
+                        help="the main Python's version, 3.11 to 3.15")
+    parser.add_argument('--stack-py', help="the numpy 2 stack's Python's "
+                        'version (default: --py)')
     parser.add_argument('--colab-python', default='')
     parser.add_argument('--isa', default='AVX2')
     parser.add_argument('--cache', type=pathlib.Path, default=pathlib.Path(
@@ -220,8 +234,9 @@ def main(argv=None):
     parser.add_argument('--plan', action='store_true',
                         help='print the plan and stop')
     args = parser.parse_args(argv)
+    args.stack_py = args.stack_py or args.py
     parts, data, data_note = plan(args)
-    show_plan(parts, data_note)
+    show_plan(parts, data_note, args)
     missing = [part for part in parts if part.missing]
     if args.strict and missing:
         for part in missing:
