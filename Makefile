@@ -120,16 +120,15 @@ test-notebooks: $(MAIN)
 	$(MAIN_VENV)/bin/python -m pytest --nbval --nbval-current-env notebooks
 
 # The second stack, numpy 2 (Python 3.11 only, where .venv has the book's
-# stack to compare with): the tests marked `stack` (tests/conftest.py says
-# which and why), the chapter epoch by epoch against .venv's
-# (tests/test_across.py), and every notebook; make test leaves the
-# notebooks out, with STACK_NOTEBOOKS empty, where it has no data.  Its
-# venv is made by STACK_PYTHON, so that one run checks the book's Python
-# and numpy against a current pair.
+# stack to compare with): every unit test, the chapter, MF and U-AutoRec
+# epoch by epoch against .venv's (tests/test_across.py), and every
+# notebook; make test leaves the notebooks out, with STACK_NOTEBOOKS
+# empty, where it has no data.  Its venv is made by STACK_PYTHON, so that
+# one run checks the book's Python and numpy against a current pair.
 STACK_NOTEBOOKS ?= notebooks
 test-stack: $(VENV)/.installed-$(PY) stack-venv
 	D2LREC_OTHER_PYTHON=$(VENV)/bin/python \
-		$(VENV2)/bin/python -m pytest -m stack tests
+		$(VENV2)/bin/python -m pytest tests
 	$(if $(STACK_NOTEBOOKS),$(VENV2)/bin/python -m pytest --nbval \
 		--nbval-current-env $(STACK_NOTEBOOKS))
 

@@ -19,28 +19,6 @@ from support import (FOLDS, NUM_ITEMS, NUM_RATINGS, NUM_USERS, make_ratings,
                      u_info_bytes, u_item_bytes)
 
 
-#: The test modules whose code meets the packages in which the two test
-#: environments differ (numpy, pandas, matplotlib, IPython, ipywidgets:
-#: requirements.txt, requirements-numpy2.txt), directly or through
-#: d2lrec's data, movielens, plot, playground, recommendations, sweep and
-#: tune modules, or that check the environment itself.  ``make
-#: test-stack`` runs them (``pytest -m stack``) in the second one; the
-#: others test d2lrec's own logic on the standard library and mxnet
-#: 1.9.1, which both share.
-STACK = {'test_across', 'test_api', 'test_cli', 'test_compat', 'test_data',
-         'test_environments', 'test_evaluation', 'test_examples',
-         'test_experiment', 'test_modelfile', 'test_movielens',
-         'test_numpy2', 'test_playground', 'test_real_data',
-         'test_recommendations', 'test_sweep', 'test_train', 'test_tune'}
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        module = getattr(item, 'module', None)
-        if module is not None and module.__name__ in STACK:
-            item.add_marker(pytest.mark.stack)
-
-
 @pytest.fixture
 def numpy_mode():
     """MXNet's NumPy mode, as the book's notebooks set it, for a test that

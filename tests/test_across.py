@@ -1,12 +1,13 @@
 """What another stack or another CPU can change in a trained model.
 
-Both test environments run mxnet 1.9.1; they differ in numpy, pandas,
-matplotlib and IPython (requirements.txt, requirements-numpy126.txt).
+Both test environments run mxnet 1.9.1; they differ in Python (in CI),
+numpy (1.23.5 against 2), scipy, pandas, matplotlib and IPython
+(requirements.txt, requirements-numpy2.txt).
 A CPU differs in the kernels that oneDNN and OpenBLAS choose
 (docs/reproducibility.md).  So each of these runs where it has something
 to prove, as the notebooks would, at a fraction of their cost:
 
-- ``make test-stack`` sets D2LREC_OTHER_PYTHON to the first stack's
+- ``make test-stack`` sets D2LREC_OTHER_PYTHON to the book's stack's
   Python: the chapter, MF and U-AutoRec (seed 0) give every epoch's test
   RMSE and train loss bit for bit in both stacks, on this machine;
 - ``make test-isa`` sets D2LREC_ISA_TEST under an emulated smaller CPU:
