@@ -255,11 +255,14 @@ def test_the_venv_is_debians_own_python(reader):
 
 
 def test_every_epoch_is_the_book_stacks_bit_for_bit(reader, book_history):
-    root, _, _ = reader
+    root, python, _ = reader
+    started = time.monotonic()
     out = in_root(root, '.venv-numpy2/bin/python -m d2lrec train --seed 0 '
                   '--json')
+    timed(f'train --seed 0 on {python}', started)
     assert out.returncode == 0, tail(out)
     here = history(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f'{python}: test RMSE {here[-1][0]!r}, book {book_history[-1][0]!r}')
     assert len(here) == DEFAULT_EPOCHS['autorec']
     assert here == book_history
 
