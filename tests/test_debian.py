@@ -34,6 +34,7 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import time
 
@@ -73,8 +74,18 @@ NOTEBOOKS = ['notebooks/01-movielens.ipynb', 'notebooks/02-autorec.ipynb']
 
 
 def run(*args, timeout=600, **kwargs):
-    return subprocess.run([str(arg) for arg in args], capture_output=True,
-                          text=True, timeout=timeout, **kwargs)
+    """subprocess.run, but a timeout or Ctrl-C kills the command's whole
+    process group (make's pip, debootstrap's dpkg), not only its first
+    process, so that nothing still runs in a root when it is unmounted."""
+    with subprocess.Popen([str(arg) for arg in args], text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=True, **kwargs) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
 
 
 def tail(out):
