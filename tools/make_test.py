@@ -163,7 +163,7 @@ def debian_part(args, no_data):
     # each, where pip's cache has none); a cold one debootstraps first.
     part = Part('test-debian', 'Debian 13\'s Python 3.13, sid\'s 3.14 '
                 'and 3.15: make chapter, its epochs, notebooks 01 02',
-                8 if cached else 9, '480 MB' if cached else '620 MB',
+                6 if cached else 8, '480 MB' if cached else '620 MB',
                 **no_data)
     if args.py != '3.11':
         part.missing = f'Python {args.py}: no book stack to compare with'
