@@ -42,8 +42,8 @@ COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p)
 endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack test-isa \
-	test-colab test-debian test-gpu-stack test-browser benchmark peers \
-	how-far reference assignment check-python
+	test-colab test-gpu-stack test-browser benchmark peers how-far \
+	reference assignment check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -156,6 +156,7 @@ test-colab: $(MAIN)
 # debootstrap).  -rP: it prints each step's time and each Python's
 # version.
 BOOK_PYTHON = $(if $(filter 3.11,$(PY)),$(VENV)/bin/python)
+.PHONY: test-debian
 test-debian: $(MAIN)
 	D2LREC_DEBIAN_TEST=1 D2LREC_BOOK_PYTHON=$(BOOK_PYTHON) \
 		$(MAIN_VENV)/bin/python -m pytest -rP tests/test_debian.py
