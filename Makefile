@@ -164,6 +164,20 @@ test-colab: $(MAIN)
 	D2LREC_COLAB_PYTHON=$(COLAB_PYTHON) \
 		$(MAIN_VENV)/bin/python -m pytest tests/test_colab_runtime.py
 
+# Debian's own Pythons, as readers have them: tests/test_debian.py (see
+# its header) makes a Debian 13 root and a sid root with debootstrap,
+# keeps them under D2LREC_CACHE (~/.cache/d2lrec, about 4 GB), and runs
+# make chapter PYTHON=python3.13 (3.14, 3.15) there from a fresh clone;
+# every epoch against the book's stack (.venv, so with Python 3.11 only),
+# and notebooks 01 and 02.  As root, with debootstrap (apt-get install
+# debootstrap).  -rP: it prints each step's time and each Python's
+# version.
+BOOK_PYTHON = $(if $(filter 3.11,$(PY)),$(VENV)/bin/python)
+.PHONY: test-debian
+test-debian: $(MAIN)
+	D2LREC_DEBIAN_TEST=1 D2LREC_BOOK_PYTHON=$(BOOK_PYTHON) \
+		$(MAIN_VENV)/bin/python -m pytest -rP tests/test_debian.py
+
 # The GPU stack, proven up to the driver: tests/test_gpu_stack.py (see
 # its header) builds its venv under D2LREC_CACHE (~/.cache/d2lrec) and
 # reuses it while d2lrec/stack-cu112.txt and the Python stay the same.

@@ -20,7 +20,10 @@ from support import refused_port
 ROOT = pathlib.Path(__file__).parents[1]
 TOOL = ROOT / 'tools' / 'make_test.py'
 PARTS = ['test-unit', 'test-notebooks', 'test-stack', 'test-isa',
-         'test-colab', 'test-gpu-stack', 'test-browser']
+         'test-colab', 'test-gpu-stack', 'test-browser', 'test-debian']
+#: test-debian's setting where debootstrap is the only thing missing.
+DEBIAN_ENABLE = ('apt-get install debootstrap' if os.geteuid() == 0
+                 else 'make test as root')
 
 
 def machine(tmp_path, commands, data=None):
@@ -82,17 +85,21 @@ def test_a_bare_machine_runs_what_it_can_and_says_why_not_the_rest(
     assert skips['test-gpu-stack'].endswith('to run it: GPU=1')
     assert 'apt-get install chromium chromium-driver' in skips[
         'test-browser']
+    assert skips['test-debian'].endswith(DEBIAN_ENABLE)
 
 
 def test_with_everything_every_part_is_planned(tmp_path, real_data):
     env = machine(tmp_path, ['make', 'cc', 'chromium', 'chromedriver',
-                             'nvidia-smi'],
+                             'nvidia-smi', 'debootstrap'],
                   data=os.environ['D2LREC_DATA_DIR'])
     code, out, err = plan(env, '--colab-python', sys.executable)
     assert code == 0, err
     runs = section(out, 'will run')
-    expected = PARTS if ' avx512f' in pathlib.Path(
-        '/proc/cpuinfo').read_text() else set(PARTS) - {'test-isa'}
+    expected = set(PARTS)
+    if ' avx512f' not in pathlib.Path('/proc/cpuinfo').read_text():
+        expected.discard('test-isa')
+    if os.geteuid() != 0:  # debootstrap, chroot and mount need root
+        expected.discard('test-debian')
     assert sorted(runs) == sorted(expected)
 
 
@@ -102,8 +109,9 @@ def test_strict_fails_at_once_naming_each_missing_part(tmp_path):
     assert code == 1
     named = [line.split()[5] for line in err.splitlines()]
     assert named == ['test-notebooks', 'test-isa', 'test-colab',
-                     'test-gpu-stack', 'test-browser'] or named == [
-        'test-notebooks', 'test-colab', 'test-gpu-stack', 'test-browser']
+                     'test-gpu-stack', 'test-browser', 'test-debian'] or (
+        named == ['test-notebooks', 'test-colab', 'test-gpu-stack',
+                  'test-browser', 'test-debian'])
     assert 'no C compiler (cc)' in err and 'GPU=1' not in err
 
 

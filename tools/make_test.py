@@ -2,12 +2,12 @@
 
 Before any heavy work it checks, within seconds, what each part of the
 test suite needs (a second Python, a C compiler, Chromium, a GPU, the
-real MovieLens 100K, an AVX-512 CPU to emulate a smaller one on) and
-prints a plan: the parts it will run, with their time and download
-size, and each part it won't, with the reason and the one setting that
-enables it.  Then it runs each part as its own make target (``make
-test-unit``, ...), goes on after a part fails, and ends with a summary
-that repeats what did not run.
+real MovieLens 100K, an AVX-512 CPU to emulate a smaller one on, root
+and debootstrap for Debian's own Pythons) and prints a plan: the parts
+it will run, with their time and download size, and each part it won't,
+with the reason and the one setting that enables it.  Then it runs each
+part as its own make target (``make test-unit``, ...), goes on after a
+part fails, and ends with a summary that repeats what did not run.
 
 With ``--strict`` (``make test STRICT=1``, what CI runs) a part that
 cannot run is an error: it prints the plan and exits 1 at once.  Parts
@@ -28,6 +28,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 GPU_STACK_GB = 4.5  # the GPU venv and its build, on disk
+DEBIAN_GB = 4  # test-debian's two Debian roots, a venv in each: 2.4 GB
 
 
 def download_setting(name):
@@ -150,7 +151,34 @@ def plan(args):
     elif not (shutil.which('chromium') and shutil.which('chromedriver')):
         browser.missing = 'no chromium and chromedriver'
         browser.enable = 'apt-get install chromium chromium-driver'
-    return parts + [gpu, browser], data, data_note
+    debian = debian_part(args, no_data)
+    return parts + [gpu, browser, debian], data, data_note
+
+
+def debian_part(args, no_data):
+    """test-debian: Debian's own Pythons, in roots that debootstrap makes
+    (as root) and D2LREC_CACHE keeps; against the book's stack."""
+    cached = all(any(args.cache.glob(f'debian-{suite}-*/d2lrec-complete'))
+                 for suite in ('trixie', 'sid'))
+    # Each run makes three venvs from fresh clones (160 MB of wheels
+    # each, where pip's cache has none); a cold one debootstraps first.
+    part = Part('test-debian', 'Debian 13\'s Python 3.13, sid\'s 3.14 '
+                'and 3.15: make chapter, its epochs, notebooks 01 02',
+                6 if cached else 8, '480 MB' if cached else '620 MB',
+                **no_data)
+    if args.py != '3.11':
+        part.missing = f'Python {args.py}: no book stack to compare with'
+        part.enable = 'PYTHON=python3.11'
+    elif os.geteuid() != 0:
+        part.missing = 'not root: debootstrap, chroot and mount need it'
+        part.enable = 'make test as root'
+    elif not shutil.which('debootstrap'):
+        part.missing = 'no debootstrap'
+        part.enable = 'apt-get install debootstrap'
+    elif free_gb(args.cache) < DEBIAN_GB:
+        part.missing = f'under {DEBIAN_GB} GB free in {args.cache}'
+        part.enable = 'D2LREC_CACHE=/a/roomier/folder'
+    return part
 
 
 def stacks(args):
