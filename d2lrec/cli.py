@@ -254,16 +254,30 @@ def _main(argv):
         return interrupted()
 
 
+#: The system libraries that mxnet 1.9.1's wheel links against and
+#: does not bundle, with the Debian and Ubuntu packages that hold them.
+SYSTEM_LIBRARIES = {'libgomp': 'libgomp1', 'libquadmath': 'libquadmath0'}
+
+
+def _missing_library_fix(error):
+    """How to install the library that `error` (mxnet's OSError) names."""
+    if any(name in error for name in SYSTEM_LIBRARIES):
+        return (f'mxnet 1.9.1 needs the system\'s OpenMP and quad-precision '
+                f'math libraries: apt-get install '
+                f'{" ".join(SYSTEM_LIBRARIES.values())} (Debian, Ubuntu; '
+                f'docs/install.md).')
+    return ('mxnet-cu112 needs the CUDA 11 libraries of the GPU stack: pip '
+            'install --no-deps -r d2lrec/stack-cu112.txt (docs/gpu.md), or '
+            'install the CPU build: pip install mxnet==1.9.1.')
+
+
 def _run(args):
     """Run the command of the parsed `args`; return the exit status."""
     try:
         import mxnet  # noqa: F401 (loads libmxnet.so, after the threads)
-    except OSError as e:  # mxnet-cu112 without its CUDA libraries
+    except OSError as e:  # a library that libmxnet.so links against
         print(f'd2lrec: error: mxnet could not load a library it needs: '
-              f'{e}. mxnet-cu112 needs the CUDA 11 libraries of the GPU '
-              f'stack: pip install --no-deps -r d2lrec/stack-cu112.txt '
-              f'(docs/gpu.md), or install the CPU build: pip install '
-              f'mxnet==1.9.1.', file=sys.stderr)
+              f'{e}. {_missing_library_fix(str(e))}', file=sys.stderr)
         return 1
     except (AttributeError, ImportError) as e:  # a stack newer than tested
         from d2lrec._compat import untested_stack

@@ -15,7 +15,8 @@ python3.13, and python3.14 and python3.15 from Debian's unstable suite.
    read-only where d2lrec looks by default (~/.cache/d2lrec/ml-100k),
    /proc and a /dev/shm; all of them unmounted at the end.
 3. Inside the root (chroot), with a reader's plain environment: ``make
-   chapter PYTHON=python3.13`` (3.14, 3.15) makes .venv-numpy2 from
+   chapter`` (Debian 13, whose only Python is 3.13: no option typed),
+   ``make chapter PYTHON=python3.14`` (3.15) makes .venv-numpy2 from
    Debian's Python and prints the chapter's test RMSE, 0.908.
 4. That venv's ``python -m d2lrec train --seed 0 --json`` gives every
    epoch's test RMSE and train loss of the book's stack (.venv, Python
@@ -59,8 +60,11 @@ READER = ['make', 'git', 'ca-certificates', 'libgomp1', 'libquadmath0']
 SUITES = {'trixie': ['python3', 'python3-venv', *READER],
           'sid': ['python3.14', 'python3.14-venv', 'python3.15',
                   'python3.15-venv', *READER]}
-PYTHONS = [('trixie', 'python3.13'), ('sid', 'python3.14'),
-           ('sid', 'python3.15')]
+#: (suite, Python, make chapter's command there): Debian 13's only Python
+#: is 3.13, so a reader types no option; sid has several.
+PYTHONS = [('trixie', 'python3.13', 'make chapter'),
+           ('sid', 'python3.14', 'make chapter PYTHON=python3.14'),
+           ('sid', 'python3.15', 'make chapter PYTHON=python3.15')]
 #: A reader's shell: none of this machine's PIP_*, PYTHON* or D2LREC_*.
 READER_ENV = {'HOME': '/root', 'LANG': 'C.UTF-8',
               'PATH': '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'}
@@ -229,20 +233,21 @@ def book_history(real_data):
     return history(train_json('--seed', '0', python=BOOK_PYTHON))
 
 
-@pytest.fixture(scope='module', params=PYTHONS, ids=[p for _, p in PYTHONS])
+@pytest.fixture(scope='module', params=PYTHONS,
+                ids=[python for _, python, _ in PYTHONS])
 def reader(request, real_data):
     """(root, python, make chapter's output): a reader's clone in the
     root of the Python's suite, `make chapter` run there, the data and
     /proc mounted until the Python's tests end."""
     assert os.geteuid() == 0, 'debootstrap, chroot and mount need root'
-    suite, python = request.param
+    suite, python, command = request.param
     root = debian_root(suite)
     fresh_clone(root)
     data = pathlib.Path(os.environ['D2LREC_DATA_DIR'], 'ml-100k')
     with mounted(root, data.resolve()):
         started = time.monotonic()
-        chapter = in_root(root, f'make chapter PYTHON={python}', 1800)
-        timed(f'make chapter PYTHON={python}, venv included', started)
+        chapter = in_root(root, command, 1800)
+        timed(f'{command} ({python}), venv included', started)
         yield root, python, chapter
 
 
