@@ -34,11 +34,14 @@ MAIN_VENV := $(VENV2)
 endif
 MAIN := $(MAIN_VENV)/.installed-$(PY)
 
-# The current-Colab test needs a Python 3.12 (Colab's), from the PATH or
-# pyenv; COLAB_PYTHON=/path/to/python3.12 sets it.
-ifndef COLAB_PYTHON
-PYENV_312 := $(wildcard $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)/versions/3.12*/bin/python3.12)
-COLAB_PYTHON := $(firstword $(foreach p,python3.12 $(PYENV_312),$(call runs,$(p))))
+# The Colab test needs Colab's Python, 3.12, and the next Colab's, 3.13,
+# each from the PATH or pyenv; COLAB_PYTHONS="/path/to/python3.12
+# /path/to/python3.13" sets them.
+PYENV_VERSIONS := $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)/versions
+colab_python = $(firstword $(foreach p,python$(1) \
+	$(wildcard $(PYENV_VERSIONS)/$(1)*/bin/python$(1)),$(call runs,$(p))))
+ifndef COLAB_PYTHONS
+COLAB_PYTHONS := $(strip $(foreach v,3.12 3.13,$(call colab_python,$(v))))
 endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack test-isa \
@@ -100,7 +103,7 @@ endif
 # GPU=1 builds and tests the GPU stack without a GPU.
 test: check-python
 	@$(PYTHON) tools/make_test.py --py $(PY) $(if $(STRICT),--strict) \
-		$(if $(GPU),--gpu) --isa '$(ISA)' --colab-python '$(COLAB_PYTHON)'
+		$(if $(GPU),--gpu) --isa '$(ISA)' --colab-python '$(COLAB_PYTHONS)'
 
 # Every unit test, on the real data where $$D2LREC_DATA_DIR has it.
 test-unit: $(MAIN)
@@ -142,9 +145,10 @@ test-isa: $(MAIN)
 		D2LREC_ISA_TEST=1 $(MAIN_VENV)/bin/python -m pytest --nbval \
 		--nbval-current-env tests/test_across.py $(ISA_NOTEBOOKS)
 
-# Today's Colab, simulated: tests/test_colab_runtime.py (see its header).
+# Today's Colab and the next, simulated: tests/test_colab_runtime.py (see
+# its header).
 test-colab: $(MAIN)
-	D2LREC_COLAB_PYTHON=$(COLAB_PYTHON) \
+	D2LREC_COLAB_PYTHONS='$(COLAB_PYTHONS)' \
 		$(MAIN_VENV)/bin/python -m pytest tests/test_colab_runtime.py
 
 # The GPU stack, proven up to the driver: tests/test_gpu_stack.py (see
