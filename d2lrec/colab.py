@@ -184,7 +184,7 @@ def summary(names, note):
             if name not in names and installed(name)]
     words = [f'd2lrec installed {", ".join(done)}'
              + (f", beside Colab's {', '.join(kept)}" if kept else '')
-             + '.', note, 'The next cells run in this runtime as it is.']
+             + '.', note, 'Ready: the next cells run in this same runtime.']
     return ' '.join(word for word in words if word)
 
 

@@ -154,8 +154,8 @@ def test_on_a_new_colab_runtime_it_installs_only_what_is_missing(
     out = capfd.readouterr().out
     assert out == ("d2lrec installed d2l 1.0.3, mxnet 1.9.1, beside "
                    "Colab's numpy 2.0.2, scipy 1.16.1, pandas 2.2.2, "
-                   "matplotlib 3.10.0. The next cells run in this runtime "
-                   "as it is.\n")
+                   "matplotlib 3.10.0. Ready: the next cells run in this "
+                   "same runtime.\n")
 
 
 def test_every_missing_package_of_the_stack_is_installed(runtime):
