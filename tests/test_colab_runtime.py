@@ -2,7 +2,8 @@
 newest numpy 2, scipy, pandas, matplotlib and IPython, then training in
 the same process (``make test-colab``, part of ``make test``; skipped
 unless D2LREC_COLAB_PYTHONS names Pythons, separated by spaces: Colab's
-3.12, and 3.13 for the Colab that comes next).  For each Python:
+3.12, and 3.13 for the Colab that comes next; either one missing is a
+skip, and in CI a failure).  For each Python:
 
 1. A fresh venv with the newest numpy 2, scipy, pandas, matplotlib,
    IPython and ipykernel installed first, unpinned, as Colab has them
@@ -50,6 +51,8 @@ NOTEBOOK = ROOT / 'notebooks' / '02-autorec.ipynb'
 COLAB_HAS = ['numpy<3', 'scipy', 'pandas', 'matplotlib', 'ipython',
              'ipykernel']
 KEPT = ('numpy', 'scipy', 'pandas', 'matplotlib')
+#: Colab's Python today, and the next Colab's.
+COLAB_PYTHONS = ('3.12', '3.13')
 pytestmark = pytest.mark.skipif(
     not PYTHONS, reason='make test-colab runs it (D2LREC_COLAB_PYTHONS)')
 
@@ -93,16 +96,20 @@ def stack_pins():
             if '==' in line and not line.startswith('#')]
 
 
+def minor_version(python):
+    out = run(python, '-c',
+              'import sys; print("%d.%d" % sys.version_info[:2])')
+    return out.stdout.strip()
+
+
 @pytest.fixture(scope='module', params=PYTHONS or [None],
                 ids=lambda path: pathlib.Path(path or '-').name)
 def colab(request, tmp_path_factory):
     """The runtime: its venv's python, the environment to run it in, and
     the versions of what it had before the cell."""
-    version = run(request.param, '-c',
-                  'import sys; print("%d.%d" % sys.version_info[:2])')
-    version = version.stdout.strip()
-    assert version in ('3.12', '3.13'), (
-        f'{request.param}: Python {version}, not Colab\'s 3.12 or 3.13')
+    version = minor_version(request.param)
+    assert version in COLAB_PYTHONS, (
+        f'{request.param}: Python {version}, not one of Colab\'s')
     venv = ROOT / '.venv-colab' / version
     made = run(request.param, '-m', 'venv', '--clear', str(venv))
     assert made.returncode == 0, made.stderr
@@ -136,6 +143,16 @@ def chapter(real_data):
 
 def losses_and_rmses(history):
     return [(epoch['train_loss'], epoch['test_rmse']) for epoch in history]
+
+
+def test_colab_s_python_and_the_next_are_both_given():
+    """Each is tested where it is given; one not given is a skip here,
+    and in CI (``CI`` set) a failure."""
+    missing = set(COLAB_PYTHONS) - {minor_version(p) for p in PYTHONS}
+    if missing:
+        why = (f'D2LREC_COLAB_PYTHONS has no Python '
+               f'{" or ".join(sorted(missing))}')
+        (pytest.fail if os.environ.get('CI') else pytest.skip)(why)
 
 
 def test_numpy_2_and_google_colab_are_what_colab_has(colab):
@@ -183,7 +200,7 @@ def test_the_cell_installs_then_the_chapter_trains_in_that_process(
         f'd2lrec installed {", ".join(missing)}, beside '
         f"Colab's numpy {before['numpy']}, scipy {before['scipy']}, "
         f"pandas {before['pandas']}, matplotlib {before['matplotlib']}. "
-        'The next cells run in this runtime as it is.')
+        'Ready: the next cells run in this same runtime.')
     result = json.loads(result)
     assert result['loaded_by_the_cell'] == []
     assert result['numpy'] == before['numpy'] and result['same_numpy']
