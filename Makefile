@@ -41,10 +41,11 @@ MAIN_VENV := $(VENV2)
 endif
 MAIN := $(MAIN_VENV)/.installed-$(PY)
 
-# The current-Colab test needs a Python 3.12 (Colab's), from the PATH or
-# pyenv; COLAB_PYTHON=/path/to/python3.12 sets it.
-ifndef COLAB_PYTHON
-COLAB_PYTHON := $(call python_3,12)
+# The Colab test needs Colab's Python, 3.12, and the next Colab's, 3.13,
+# each from the PATH or pyenv; COLAB_PYTHONS="/path/to/python3.12
+# /path/to/python3.13" sets them.
+ifndef COLAB_PYTHONS
+COLAB_PYTHONS := $(strip $(foreach v,12 13,$(call python_3,$(v))))
 endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack stack-venv test-isa \
@@ -107,7 +108,7 @@ endif
 test: check-python
 	@$(PYTHON) tools/make_test.py --py $(PY) --stack-py $(STACK_PY) \
 		$(if $(STRICT),--strict) \
-		$(if $(GPU),--gpu) --isa '$(ISA)' --colab-python '$(COLAB_PYTHON)'
+		$(if $(GPU),--gpu) --isa '$(ISA)' --colab-python '$(COLAB_PYTHONS)'
 
 # Every unit test, on the real data where $$D2LREC_DATA_DIR has it.
 test-unit: $(MAIN)
@@ -159,15 +160,17 @@ test-isa: $(MAIN)
 		D2LREC_ISA_TEST=1 $(MAIN_VENV)/bin/python -m pytest --nbval \
 		--nbval-current-env tests/test_across.py $(ISA_NOTEBOOKS)
 
-# Today's Colab, simulated: tests/test_colab_runtime.py (see its header).
+# Today's Colab and the next, simulated: tests/test_colab_runtime.py (see
+# its header).
 test-colab: $(MAIN)
-	D2LREC_COLAB_PYTHON=$(COLAB_PYTHON) \
+	D2LREC_COLAB_PYTHONS='$(COLAB_PYTHONS)' \
 		$(MAIN_VENV)/bin/python -m pytest tests/test_colab_runtime.py
 
 # Debian's own Pythons, as readers have them: tests/test_debian.py (see
 # its header) makes a Debian 13 root and a sid root with debootstrap,
 # keeps them under D2LREC_CACHE (~/.cache/d2lrec, about 4 GB), and runs
-# make chapter PYTHON=python3.13 (3.14, 3.15) there from a fresh clone;
+# make chapter (Debian 13), make chapter PYTHON=python3.14 (3.15) there
+# from a fresh clone;
 # every epoch against the book's stack (.venv, so with Python 3.11 only),
 # and notebooks 01 and 02.  As root, with debootstrap (apt-get install
 # debootstrap).  -rP: it prints each step's time and each Python's

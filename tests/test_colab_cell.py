@@ -2,9 +2,10 @@
 run d2lrec/colab.py (tests/test_colab.py tests that); elsewhere nothing.
 
 These tests check the cell's shape and run it with a fake
-``google.colab`` module, with ``subprocess.run`` and ``os.kill``
-replaced.  tests/test_colab_runtime.py runs it for real, on a runtime
-shaped like today's Colab.
+``google.colab`` module, with ``subprocess.run`` replaced and ``os.kill``
+failing the test (the cell never restarts the runtime).
+tests/test_colab_runtime.py runs it for real, on runtimes shaped like
+today's Colab and the next one.
 """
 import importlib.util
 import os
@@ -46,21 +47,17 @@ def test_every_notebook_starts_with_the_same_short_silent_cell():
 
 
 class Machine:
-    """Stands in for ``subprocess.run`` and ``os.kill``, and records.
-    Python's own ``-c`` checks, and ``nvidia-smi``, run for real."""
+    """Stands in for ``subprocess.run``, and records.  Python's own
+    ``-c`` checks, and ``nvidia-smi``, run for real."""
 
     def __init__(self):
         self.calls = []
-        self.killed = []
 
     def run(self, cmd, **kwargs):
         if cmd[0] == 'nvidia-smi' or cmd[1] == '-c':
             return REAL_RUN(cmd, **kwargs)
         self.calls.append(cmd)
         return subprocess.CompletedProcess(cmd, 0)
-
-    def kill(self, pid, signal):
-        self.killed.append((pid, signal))
 
 
 REAL_RUN = subprocess.run
@@ -70,6 +67,9 @@ REAL_RUN = subprocess.run
 def run_cell(monkeypatch, tmp_path):
     """Run the cell on Colab (`colab=True`) or elsewhere; return the
     `Machine` that saw it."""
+    def kill(pid, signal):
+        pytest.fail(f'os.kill({pid}, {signal}): a restart')
+
     monkeypatch.setattr(sys, 'prefix', str(tmp_path))
     monkeypatch.setenv('PATH', '/usr/bin:/bin')  # no nvidia-smi: a CPU
 
@@ -81,7 +81,7 @@ def run_cell(monkeypatch, tmp_path):
             monkeypatch.delitem(sys.modules, 'google.colab', raising=False)
         fake = Machine()
         monkeypatch.setattr(subprocess, 'run', fake.run)
-        monkeypatch.setattr(os, 'kill', fake.kill)
+        monkeypatch.setattr(os, 'kill', kill)
         exec(compile(CELL, 'install cell', 'exec'), {'__name__': '__main__'})
         return fake
     return run
@@ -89,14 +89,15 @@ def run_cell(monkeypatch, tmp_path):
 
 def test_outside_colab_it_does_nothing_and_prints_nothing(run_cell, capfd):
     fake = run_cell(colab=False)
-    assert fake.calls == [] and fake.killed == []
+    assert fake.calls == []
     assert capfd.readouterr() == ('', '')
 
 
 def test_on_colab_with_d2lrec_ready_it_runs_colab_py(run_cell, capfd,
                                                      monkeypatch):
     """d2lrec and its stack are installed here, as on Colab after the
-    restart: colab.py's readiness check passes, and nothing happens."""
+    cell's first run: colab.py finds nothing missing, its readiness
+    check passes, and nothing else happens."""
     ran = []
     real = runpy.run_path
 
@@ -106,14 +107,15 @@ def test_on_colab_with_d2lrec_ready_it_runs_colab_py(run_cell, capfd,
     monkeypatch.setattr(runpy, 'run_path', run_path)
     fake = run_cell(colab=True)
     assert ran == [str(ROOT / 'd2lrec' / 'colab.py')]
-    assert fake.calls == [] and fake.killed == []
+    assert fake.calls == []
     assert capfd.readouterr() == ('', '')
 
 
 def test_on_colab_without_d2lrec_it_installs_d2lrec_first(run_cell,
                                                           monkeypatch):
     """d2lrec is missing at first: the cell pip-installs it from the
-    repository, without dependencies, then finds it and runs colab.py."""
+    repository, without dependencies, then finds it and runs colab.py,
+    which here has nothing to install."""
     real = importlib.util.find_spec
     looked = []
 

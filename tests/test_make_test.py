@@ -81,7 +81,7 @@ def test_a_bare_machine_runs_what_it_can_and_says_why_not_the_rest(
         'test-stack']
     assert sorted(skips) == sorted(set(PARTS) - set(runs))
     assert 'D2LREC_DATA_DIR=' in skips['test-notebooks']
-    assert 'COLAB_PYTHON=' in skips['test-colab']
+    assert 'COLAB_PYTHONS=' in skips['test-colab']
     assert skips['test-gpu-stack'].endswith('to run it: GPU=1')
     assert 'apt-get install chromium chromium-driver' in skips[
         'test-browser']

@@ -126,10 +126,12 @@ def plan(args):
              moot=None if has_avx512() or args.isa != 'AVX2' else
              'nothing to emulate: this CPU has AVX2 and no AVX-512, so '
              'the parts above ran on AVX2'),
-        Part('test-colab', 'today\'s Colab, simulated (Python 3.12, numpy '
-             '2)', 5, '200 MB', **(no_data if args.colab_python else dict(
-                 missing='no Python 3.12 (Colab\'s)',
-                 enable='COLAB_PYTHON=/path/to/python3.12'))),
+        Part('test-colab', 'today\'s Colab and the next, simulated '
+             '(Pythons 3.12 and 3.13, numpy 2)', 6, '1.5 GB',
+             **(no_data if args.colab_python else dict(
+                 missing='no Python 3.12 or 3.13 (Colab\'s, the next '
+                 'Colab\'s)', enable='COLAB_PYTHONS="/path/to/python3.12 '
+                 '/path/to/python3.13"'))),
     ]
     cached = any(args.cache.glob('venv-cu112-*/d2lrec-complete'))
     gpu = Part('test-gpu-stack', 'the GPU stack, installed, up to the '
@@ -254,7 +256,8 @@ def main(argv=None):
                         help="the main Python's version, 3.11 to 3.15")
     parser.add_argument('--stack-py', help="the numpy 2 stack's Python's "
                         'version (default: --py)')
-    parser.add_argument('--colab-python', default='')
+    parser.add_argument('--colab-python', default='',
+                        help='the Colab test\'s Pythons, space-separated')
     parser.add_argument('--isa', default='AVX2')
     parser.add_argument('--cache', type=pathlib.Path, default=pathlib.Path(
         os.environ.get('D2LREC_CACHE')
