@@ -116,8 +116,9 @@ def plan(args):
         Part('test-notebooks', 'every notebook against its outputs (nbval)',
              11, **no_data),
         Part('test-stack', f'the numpy 2 stack on Python {args.stack_py}: '
-             'its tests, the chapter bit for bit against the book\'s' + (
-                 ', every notebook' if data else ' (not the notebooks)'),
+             'every unit test' + (
+                 ', the chapter bit for bit against the book\'s, every '
+                 'notebook' if data else ' (those on the real data skip)'),
              11 if data else 4, '160 MB', missing=None if py311 else
              f'Python {args.py}: no book\'s stack (numpy 1.23.5) to '
              'compare with', enable='PYTHON=python3.11'),
