@@ -123,9 +123,10 @@ test-notebooks: $(MAIN)
 # The second stack, numpy 2 (Python 3.11 only, where .venv has the book's
 # stack to compare with): every unit test but the assignment's (graded
 # in .venv, which has nbgrader), the chapter, MF and U-AutoRec epoch by
-# epoch against .venv's (tests/test_across.py), and every notebook; make test leaves the notebooks out, with STACK_NOTEBOOKS
-# empty, where it has no data.  Its venv is made by STACK_PYTHON, so that
-# one run checks the book's Python and numpy against a current pair.
+# epoch against .venv's (tests/test_across.py), and every notebook; make
+# test leaves the notebooks out, with STACK_NOTEBOOKS empty, where it has
+# no data.  Its venv is made by STACK_PYTHON, so that one run checks the
+# book's Python and numpy against a current pair.
 STACK_NOTEBOOKS ?= notebooks
 test-stack: $(VENV)/.installed-$(PY) stack-venv
 	D2LREC_OTHER_PYTHON=$(VENV)/bin/python \
@@ -171,11 +172,10 @@ test-colab: $(MAIN)
 # its header) makes a Debian 13 root and a sid root with debootstrap,
 # keeps them under D2LREC_CACHE (~/.cache/d2lrec, about 4 GB), and runs
 # make chapter (Debian 13), make chapter PYTHON=python3.14 (3.15) there
-# from a fresh clone;
-# every epoch against the book's stack (.venv, so with Python 3.11 only),
-# and notebooks 01 and 02.  As root, with debootstrap (apt-get install
-# debootstrap).  -rP: it prints each step's time and each Python's
-# version.
+# from a fresh clone; every epoch against the book's stack (.venv, so
+# with Python 3.11 only), and notebooks 01 and 02.  As root, with
+# debootstrap (apt-get install debootstrap).  -rP: it prints each step's
+# time and each Python's version.
 BOOK_PYTHON = $(if $(filter 3.11,$(PY)),$(VENV)/bin/python)
 .PHONY: test-debian
 test-debian: $(MAIN)

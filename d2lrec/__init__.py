@@ -45,8 +45,9 @@ try:
         if sys.argv[:1] == ['-m']:
             sys.exit(f'd2lrec: error: {e}')
         raise
-    if python_warning():
-        warnings.warn(python_warning(), stacklevel=2)
+    warning = python_warning()
+    if warning:
+        warnings.warn(warning, stacklevel=2)
     adapt_numpy()
 except KeyboardInterrupt:
     if sys.argv[:1] == ['-m']:

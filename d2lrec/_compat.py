@@ -256,7 +256,7 @@ def print_scalars_as_numpy_1():
     trains must run in a copy of the caller's context.
     """
     import numpy
-    if int(numpy.__version__.split('.')[0]) < 2:
+    if _major(numpy.__version__) < 2:
         return False
     numpy.set_printoptions(legacy='1.25')
     return True
@@ -275,5 +275,6 @@ if __name__ == '__main__':
     problem = python_problem()
     if problem:
         sys.exit(f'd2lrec: error: {problem}')
-    if python_warning():
-        print(f'd2lrec: warning: {python_warning()}', file=sys.stderr)
+    warning = python_warning()
+    if warning:
+        print(f'd2lrec: warning: {warning}', file=sys.stderr)
