@@ -50,33 +50,36 @@ try:
     adapt_numpy()
 except KeyboardInterrupt:
     if sys.argv[:1] == ['-m']:
-        from d2lrec.cli import interrupted
+        from d2lrec.lab.cli import interrupted
         sys.exit(interrupted())
     raise
 
 #: Where each public name lives, in the book's order: §16.2's data,
-#: §16.3's MF and training loop, §16.4's AutoRec, then beyond the chapter.
+#: §16.3's MF and training loop, §16.4's AutoRec; then the lab's
+#: (`d2lrec.lab`), beyond the chapter, loaded only when used.
 _MODULES = {
-    'download': ('DATA_HUB', 'DataError', 'download_extract',
-                 'download_extract_ml100k', 'get_data_dir'),
-    'data': ('read_data_ml100k', 'read_items_ml100k', 'split_data_ml100k',
-             'load_data_ml100k', 'get_dataloader_workers'),
+    'datasets': ('DATA_HUB', 'DataError', 'get_data_dir'),
+    'download': ('download_extract', 'download_extract_ml100k'),
+    'data': ('read_data_ml100k', 'split_data_ml100k', 'load_data_ml100k',
+             'get_dataloader_workers'),
     'mf': ('MF', 'split_and_load_ml100k'),
     'train': ('train_recsys_rating', 'DivergenceError'),
-    'devices': ('try_gpu', 'try_all_gpus', 'choose_devices'),
-    'loss': ('L2Loss',),
+    'devices': ('try_gpu', 'try_all_gpus'),
     'plot': ('LivePlot',),
-    'autorec': ('AutoRec', 'evaluator', 'DeepAutoRec'),
-    'config': ('Config', 'TUNED', 'Blend', 'BLEND'),
-    'threads': ('use_all_cores',),
-    'models': ('build_net',),
-    'experiment': ('train_and_evaluate',),
-    'sweep': ('train_many', 'compare'),
-    'tune': ('coordinate_search',),
-    'blend': ('train_blend',),
-    'recommendations': ('predict_ratings', 'recommend', 'top_rated'),
-    'modelfile': ('save_model', 'load_model'),
+    'autorec': ('AutoRec', 'evaluator'),
     '_compat': ('StackError',),
+    'lab.config': ('Config', 'TUNED', 'Blend', 'BLEND'),
+    'lab.devices': ('choose_devices',),
+    'lab.loss': ('L2Loss',),
+    'lab.threads': ('use_all_cores',),
+    'lab.models': ('DeepAutoRec', 'build_net'),
+    'lab.experiment': ('train_and_evaluate',),
+    'lab.sweep': ('train_many', 'compare'),
+    'lab.tune': ('coordinate_search',),
+    'lab.blend': ('train_blend',),
+    'lab.recommendations': ('read_items_ml100k', 'predict_ratings',
+                            'recommend', 'top_rated'),
+    'lab.modelfile': ('save_model', 'load_model'),
 }
 #: The other names that §16.2-§16.4's published code calls, d2l's own
 #: (``d2l.mxnet``'s), imported on first use: they work here as they are.

@@ -2,10 +2,11 @@
 MovieLens Dataset").
 
 ``u.data`` holds the ratings, ``u.info`` their counts and ``u.item`` the
-movies.  The book reads ``u.data`` unchecked; here `read_u_data` and
-`read_u_item` raise ValueError naming the file, the line and what is
-wrong with it.  They read a folder that is already there; `d2lrec.data`
-finds it (`d2lrec.download`) and turns their errors into `DataError`.
+movies.  The book reads ``u.data`` unchecked.  d2lrec reads it once its
+sha256 says it is the real one (`d2lrec.download`); when it is not,
+`folder_problem` says why, naming the file, the line and what is wrong
+with it (`read_u_data`).  `fold_test_rows` reads the test set of a
+fold, `read_items` the movies' titles.
 """
 import csv
 import os
@@ -13,16 +14,15 @@ import re
 
 import pandas as pd
 
-#: The files of ``ml-100k/`` that d2lrec reads: ``u.data`` is required;
-#: ``u.info`` ("943 users", "1682 items", "100000 ratings") is optional
-#: and, when present, bounds the ids and the number of ratings;
-#: ``u.item`` holds the titles.
-U_DATA, U_INFO, U_ITEM = 'u.data', 'u.info', 'u.item'
+from d2lrec import datasets
+from d2lrec.datasets import (DATA_DIR_ENV, DATA_HUB, RATING_RANGE, U_DATA,
+                             U_DATA_COLUMNS, DataError, file_hash)
 
-#: The columns of ``u.data`` (tab-separated integers, no header) and the
-#: range of its ratings.
-U_DATA_COLUMNS = ['user_id', 'item_id', 'rating', 'timestamp']
-RATING_RANGE = (1, 5)
+#: The other files of ``ml-100k/`` that d2lrec reads: ``u.info`` ("943
+#: users", "1682 items", "100000 ratings") is optional and, when
+#: present, bounds the ids and the number of ratings; ``u.item`` holds
+#: the titles.
+U_INFO, U_ITEM = 'u.info', 'u.item'
 
 #: ``u.item``: Latin-1 text, one movie a line, '|'-separated: id, title,
 #: release date, video release date, IMDb URL and 19 genre flags.
@@ -41,6 +41,55 @@ def _show(line):
     if isinstance(line, bytes):
         line = line.rstrip(b'\r\n').decode('utf-8', 'replace')
     return repr(line if len(line) <= 80 else line[:77] + '...')
+
+
+# ------------------------------------------------------------- the folder
+
+def where_to_put(name, root):
+    """The end of every `DataError` about the data `name` under `root`:
+    where to put a local copy."""
+    url = DATA_HUB[name][0]
+    return (f'To use a local copy, put the zip from {url} at '
+            f'{os.path.join(root, name + ".zip")}, or its extracted folder '
+            f'at {os.path.join(root, name)}{os.sep}; or point '
+            f'{DATA_DIR_ENV} (or data_dir=) at the folder that holds them.')
+
+
+def folder_problem(folder, root, name):
+    """The `DataError` for a `folder` whose ``u.data`` is missing or is
+    not the real one (its sha256 differs): what is wrong with it, down to
+    its first malformed line or out-of-range value when it has one."""
+    u_data = os.path.join(folder, U_DATA)
+    if not os.path.isdir(folder):
+        return DataError(f'{folder} is not a folder. It was left as it is; '
+                         f'move it away. ' + where_to_put(name, root))
+    if not os.path.isfile(u_data):
+        roles = {U_DATA: 'the ratings, required',
+                 U_INFO: 'their counts, optional'}
+        missing = [f'{f} ({role})' for f, role in roles.items()
+                   if not os.path.isfile(os.path.join(folder, f))]
+        held = ', '.join(sorted(os.listdir(folder))) or 'nothing'
+        return DataError(
+            f'{folder} exists but holds no {U_DATA}. Missing: '
+            f'{", ".join(missing)}; it holds: {held}. It was left as it '
+            f'is; complete it, or move it away so that d2lrec extracts '
+            f'the zip again. ' + where_to_put(name, root))
+    try:
+        found = file_hash(u_data, 'sha256')
+    except OSError as e:
+        return DataError(f'cannot read {u_data}: {e}. '
+                         + where_to_put(name, root))
+    try:
+        read_u_data(folder)  # for its first concrete problem, if any
+    except ValueError as e:
+        return DataError(
+            f'{e}. {u_data} is not the MovieLens 100K u.data (its sha256 '
+            f'differs); the files were left as they are. Replace them '
+            f'with the real ones. ' + where_to_put(name, root))
+    return DataError(
+        f'{u_data} is not the MovieLens 100K u.data: its sha256 is '
+        f'{found}, expected {datasets.U_DATA_SHA256}. It was left as it '
+        f'is. ' + where_to_put(name, root))
 
 
 # ---------------------------------------------------------------- u.data
@@ -190,7 +239,50 @@ def _read_u_info(folder):
     return counts
 
 
+# ----------------------------------------------------------------- folds
+
+def fold_test_rows(data, folder, fold):
+    """The rows of `data` that ``folder/<fold>.test`` lists: the test set
+    of a canonical fold (u1 ... u5)."""
+    path = os.path.join(folder, f'{fold}.test')
+    try:
+        test = pd.read_csv(path, sep='\t', names=U_DATA_COLUMNS,
+                           dtype='int64')
+    except (OSError, ValueError) as e:
+        raise DataError(f'cannot read the fold {fold} from {path}: {e}. '
+                        f'It ships in ml-100k.zip; re-extract the zip or '
+                        f'use another split.') from e
+    pairs = pd.MultiIndex.from_frame(data[['user_id', 'item_id']])
+    is_test = pairs.isin(pd.MultiIndex.from_frame(test[['user_id',
+                                                         'item_id']]))
+    if is_test.sum() != len(test):
+        raise DataError(f'{path} lists {len(test)} ratings, of which '
+                        f'{is_test.sum()} are in the data: it does not '
+                        f'belong to this u.data.')
+    return data[is_test]
+
+
 # ---------------------------------------------------------------- u.item
+
+def read_items(folder):
+    """Return the movies of ``folder/u.item`` (see `read_u_item`); a
+    missing or garbled file raises `DataError` saying what to do."""
+    path = os.path.join(folder, U_ITEM)
+    url = DATA_HUB['ml-100k'][0]
+    try:
+        return read_u_item(folder)
+    except OSError as e:
+        raise DataError(
+            f'cannot read the movie titles {path}: {e.strerror or e}. '
+            f'It ships in ml-100k.zip ({url}); copy u.item from there '
+            f'into {folder}, or point {DATA_DIR_ENV} (or data_dir=) at a '
+            f'root whose ml-100k/ has it.') from e
+    except ValueError as e:
+        raise DataError(
+            f'{path} is not the MovieLens 100K u.item: {e}. It was left '
+            f'as it is; replace it with the u.item of ml-100k.zip '
+            f'({url}).') from e
+
 
 def read_u_item(folder):
     """Return the movies of ``folder/u.item``: a DataFrame indexed by the

@@ -18,7 +18,7 @@ SCRIPT = '''
 import sys, tempfile
 import d2lrec
 from d2lrec import Config
-from d2lrec.evaluation import rmse_evaluator
+from d2lrec.lab.evaluation import rmse_evaluator
 if sys.argv[1] == 'set_np':
     from mxnet import npx
     npx.set_np()

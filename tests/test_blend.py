@@ -1,4 +1,4 @@
-"""Blends (d2lrec.blend): the least-squares weights against NumPy's
+"""Blends (d2lrec.lab.blend): the least-squares weights against NumPy's
 polynomial fit, the blend's clipping and unseen rating, a member's nets,
 and a small blend of the three model kinds on synthetic data, checked
 against its members' own runs; the settings of a blend (config.Blend)."""
@@ -8,14 +8,14 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
-from d2lrec import blend
-from d2lrec.blend import (UNSEEN_RATING, combine, fit_weights,
-                          member_predictions, rating_matrices, train_blend)
-from d2lrec.config import BLEND, PRESETS, Blend, Config
+from d2lrec.lab import blend
+from d2lrec.lab.blend import (UNSEEN_RATING, combine, fit_weights,
+                              member_predictions, rating_matrices, train_blend)
+from d2lrec.lab.config import BLEND, PRESETS, Blend, Config
 from d2lrec.data import read_data_ml100k
-from d2lrec.evaluation import observed_rmse
-from d2lrec.experiment import split, train_and_evaluate
-from d2lrec.models import predict
+from d2lrec.lab.evaluation import observed_rmse
+from d2lrec.lab.experiment import split, train_and_evaluate
+from d2lrec.lab.models import predict
 
 SMALL = Config(hidden_layers=(8,), num_epochs=2, batch_size=8, clip=True,
                unseen_rating=3)

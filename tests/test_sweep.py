@@ -1,4 +1,4 @@
-"""Sweeps (d2lrec.sweep): many configurations trained in worker processes
+"""Sweeps (d2lrec.lab.sweep): many configurations trained in worker processes
 (`train_many`, behind `compare` and `coordinate_search`) give the RMSEs
 of training them one after another in this process, bit for bit, and a
 worker's error is raised here; `compare`'s table.
@@ -16,10 +16,10 @@ from concurrent.futures.process import BrokenProcessPool
 import pandas as pd
 import pytest
 
-from d2lrec import sweep
-from d2lrec.config import Config
+from d2lrec.lab import sweep
+from d2lrec.lab.config import Config
 from d2lrec.data import read_data_ml100k
-from d2lrec.sweep import compare, train_many
+from d2lrec.lab.sweep import compare, train_many
 from d2lrec.train import DivergenceError
 from support import NUM_ITEMS, NUM_USERS
 
@@ -70,7 +70,7 @@ def test_a_run_in_rmse_of_is_not_trained_again(monkeypatch):
         trained.append(config)
         return config.hidden_layers[0] / 1000
 
-    monkeypatch.setattr('d2lrec.sweep._test_rmse', fake)
+    monkeypatch.setattr('d2lrec.lab.sweep._test_rmse', fake)
     known = {Config(): 0.9}  # the chapter's, as if trained before
     configs = {'chapter': Config(), 'hidden 200': Config(hidden_layers=(200,))}
     table = compare(configs, seeds=(0, 1), workers=1, rmse_of=known)

@@ -31,10 +31,10 @@ GPU_STACK_GB = 4.5  # the GPU venv and its build, on disk
 
 
 def download_setting(name):
-    """The value of `name` in d2lrec/download.py, a literal or
+    """The value of `name` in d2lrec/datasets.py, a literal or
     ``os.path.join`` of literals, read without importing d2lrec (which
     needs the packages that make test installs)."""
-    tree = ast.parse((ROOT / 'd2lrec' / 'download.py').read_text())
+    tree = ast.parse((ROOT / 'd2lrec' / 'datasets.py').read_text())
     node = next(node.value for node in tree.body
                 if isinstance(node, ast.Assign)
                 and [t.id for t in node.targets] == [name])

@@ -2,7 +2,7 @@
 predictions added up with weights fitted on validation data (beyond
 D2L §16.4).
 
-A `d2lrec.config.Blend` names its members, each a `Config` whose split
+A `d2lrec.lab.config.Blend` names its members, each a `Config` whose split
 and seed are the blend's.  `train_blend` trains every member on a
 validation split carved from the training set
 (``train_and_evaluate(validation=True)``) and fits one weight per
@@ -12,7 +12,7 @@ the weighted sum once.  The test set chooses nothing.  Each member's
 ``nets`` nets (the blend's), initialized with seeds seed, seed + 1,
 ..., are averaged first.
 
-Predictions are items x users matrices (`d2lrec.models.predict`).  Each
+Predictions are items x users matrices (`d2lrec.lab.models.predict`).  Each
 member's are adjusted by its own protocol options (``clip``,
 ``unseen_rating``); the blend's are clipped to the rating range and are
 `UNSEEN_RATING` where the test user or item has no training rating, as
@@ -24,10 +24,10 @@ import numpy as onp
 
 from d2lrec.data import load_data_ml100k, read_data_ml100k
 from d2lrec.devices import try_all_gpus
-from d2lrec.evaluation import (adjust_predictions, observed_rmse,
-                               unseen_entries)
-from d2lrec.experiment import Run, split, train_and_evaluate
-from d2lrec.models import predict
+from d2lrec.lab.evaluation import (adjust_predictions, observed_rmse,
+                                   unseen_entries)
+from d2lrec.lab.experiment import Run, split, train_and_evaluate
+from d2lrec.lab.models import predict
 
 #: What a blend predicts for a test user or item without a training
 #: rating: the AutoRec paper's 3, as the tuned preset does.
@@ -36,7 +36,7 @@ UNSEEN_RATING = 3
 
 def rating_matrices(config, data, validation=False, data_dir=None):
     """The items x users NumPy matrices of the training and the test
-    ratings of `config`'s split of `data` (`d2lrec.experiment.split`;
+    ratings of `config`'s split of `data` (`d2lrec.lab.experiment.split`;
     `data_dir` holds the folds' test files)."""
     _, num_users, num_items = data
     return [load_data_ml100k(part, num_users, num_items)[3].asnumpy()
@@ -98,7 +98,7 @@ def combine(preds, weights, train_matrix):
 def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
                 data=None, data_dir=None, devices=None, progress=None,
                 preds_of=None):
-    """Train and test `blend` (a `d2lrec.config.Blend`) on the split of
+    """Train and test `blend` (a `d2lrec.lab.config.Blend`) on the split of
     `split_mode`, `seed` and `test_ratio` (`Config`'s); return a `Run`.
 
     Its ``test_rmse`` is the blend's and ``validation_rmse`` its RMSE on

@@ -4,10 +4,10 @@ A `Config` holds every setting of a run: the model, its layers and
 activations, the training budget, the split and the protocol options.
 Its defaults are the chapter's.  The command line's ``train`` options,
 its ``--help`` and the presets are made from its fields,
-`d2lrec.experiment.train_and_evaluate`, `d2lrec.sweep.compare` and
-`d2lrec.tune.coordinate_search` take it, and a saved model stores it:
+`d2lrec.lab.experiment.train_and_evaluate`, `d2lrec.lab.sweep.compare` and
+`d2lrec.lab.tune.coordinate_search` take it, and a saved model stores it:
 adding a setting is adding a field here (adding a model kind: see
-`d2lrec.models`).  Each field says, in its
+`d2lrec.lab.models`).  Each field says, in its
 metadata, what values it takes and its command-line option.
 
 It does not import mxnet, so that the command line can check these
@@ -19,16 +19,11 @@ import collections
 import dataclasses
 import numbers
 
+from d2lrec.datasets import RATING_RANGE, SPLIT_MODES
+
 #: ``autorec`` is the chapter's item-based AutoRec, ``uautorec`` the
 #: user-based one, ``mf`` §16.3's matrix factorization.
 MODELS = ('autorec', 'uautorec', 'mf')
-
-#: The five canonical train/test folds shipped in ml-100k.zip.
-FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
-
-#: How the ratings are split (D2L §16.2's two modes, the book's own
-#: random split as it draws in a fresh process, and the folds).
-SPLIT_MODES = ('random', 'seq-aware', 'book') + FOLDS
 
 #: Activations for the encoder (every hidden layer) and the decoder.
 ACTIVATIONS = ('sigmoid', 'tanh', 'relu', 'identity')
@@ -59,7 +54,9 @@ _positive = _number(numbers.Real, lambda v: v > 0, '> 0')
 _non_negative = _number(numbers.Real, lambda v: v >= 0, '>= 0')
 _fraction = _number(numbers.Real, lambda v: 0 <= v < 1, 'in [0, 1)')
 _ratio = _number(numbers.Real, lambda v: 0 < v < 1, 'in (0, 1)')
-_rating = _number(numbers.Real, lambda v: 1 <= v <= 5, 'in [1, 5]')
+_rating = _number(numbers.Real,
+                  lambda v: RATING_RANGE[0] <= v <= RATING_RANGE[1],
+                  'in [{}, {}]'.format(*RATING_RANGE))
 
 
 def _flag(value):
@@ -253,7 +250,7 @@ def _layer_sizes(text):
 
 
 #: The tuned item-based AutoRec (``--preset tuned``): the result of
-#: `d2lrec.tune.coordinate_search` on a validation split carved from the
+#: `d2lrec.lab.tune.coordinate_search` on a validation split carved from the
 #: training set of the seed-0 random split, which
 #: notebooks/04-tuned-autorec.ipynb reruns and checks.
 TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
@@ -262,7 +259,7 @@ TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
 
 @dataclasses.dataclass(frozen=True)
 class Blend:
-    """The settings of a blend (`d2lrec.blend.train_blend`): its
+    """The settings of a blend (`d2lrec.lab.blend.train_blend`): its
     `members`, pairs of a name and a `Config` whose split and seed are
     the blend's, and the `nets` of each member whose predictions are
     averaged.
@@ -294,12 +291,12 @@ class Blend:
 
 
 #: The I-AutoRec of `BLEND`: the tuned preset with the chapter's
-#: decoder and dropout 0.3, which `d2lrec.tune.coordinate_search` chose
+#: decoder and dropout 0.3, which `d2lrec.lab.tune.coordinate_search` chose
 #: on each fold's own training set (benchmarks/retune.py).
 _AUTOREC = dataclasses.replace(TUNED, decoder_act='identity', dropout=0.3)
 
 #: ``--preset blend``: five models of the chapter's family, blended by
-#: `d2lrec.blend.train_blend`.  I-AutoRec (`_AUTOREC`), the same with a
+#: `d2lrec.lab.blend.train_blend`.  I-AutoRec (`_AUTOREC`), the same with a
 #: ReLU and with a sigmoid decoder, user-based AutoRec with a sigmoid
 #: decoder (100 epochs at lr 0.001, dropout 0.5), and §16.3's MF (40
 #: epochs with a cosine decay), each with the tuned preset's protocol

@@ -21,10 +21,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from d2lrec.config import ACTIVATIONS, Config
+from d2lrec.lab.config import ACTIVATIONS, Config
 from d2lrec.data import read_data_ml100k
-from d2lrec.experiment import train_and_evaluate
-from d2lrec.reference import DECIMALS, reference, reference_key, typical
+from d2lrec.lab.experiment import train_and_evaluate
+from d2lrec.lab.reference import DECIMALS, reference, reference_key, typical
 
 #: During a run, the chart is drawn again after an epoch only if its
 #: last drawing is at least this old, so drawing slows training little.

@@ -1,5 +1,5 @@
 """Many configurations, trained side by side: the sweeps of the chapter's
-exercises (D2L §16.4) and of the tuning (`d2lrec.tune`).
+exercises (D2L §16.4) and of the tuning (`d2lrec.lab.tune`).
 
 `train_many` trains configurations in worker processes, one per core
 (at most `MAX_WORKERS`), each with its share of the cores as MXNet's
@@ -19,8 +19,8 @@ import pandas as pd
 
 from d2lrec.data import read_data_ml100k
 from d2lrec.devices import try_all_gpus
-from d2lrec.experiment import train_and_evaluate
-from d2lrec.threads import num_cores, threads_for_new_processes
+from d2lrec.lab.experiment import train_and_evaluate
+from d2lrec.lab.threads import num_cores, threads_for_new_processes
 
 #: The most worker processes `train_many` starts by default.
 MAX_WORKERS = 4
