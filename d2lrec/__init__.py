@@ -26,7 +26,6 @@ mxnet finds them (`d2lrec._cuda`; with CPU mxnet it does nothing), or
 raises `StackError` saying which are missing, or that the NVIDIA driver
 is.
 """
-import importlib
 import sys
 import warnings
 
@@ -55,48 +54,25 @@ except KeyboardInterrupt:
     raise
 
 #: Where each public name lives, in the book's order: §16.2's data,
-#: §16.3's MF and training loop, §16.4's AutoRec; then the lab's
-#: (`d2lrec.lab`), beyond the chapter, loaded only when used.
+#: §16.3's MF and training loop, §16.4's AutoRec.  The lab's are
+#: `d2lrec.lab`'s.
 _MODULES = {
     'datasets': ('DATA_HUB', 'DataError', 'get_data_dir'),
     'download': ('download_extract', 'download_extract_ml100k'),
     'data': ('read_data_ml100k', 'split_data_ml100k', 'load_data_ml100k',
-             'get_dataloader_workers'),
+             'get_dataloader_workers', 'read_data'),
     'mf': ('MF', 'split_and_load_ml100k'),
     'train': ('train_recsys_rating', 'DivergenceError'),
     'devices': ('try_gpu', 'try_all_gpus'),
     'plot': ('LivePlot',),
     'autorec': ('AutoRec', 'evaluator'),
     '_compat': ('StackError',),
-    'lab.config': ('Config', 'TUNED', 'Blend', 'BLEND'),
-    'lab.devices': ('choose_devices',),
-    'lab.loss': ('L2Loss',),
-    'lab.threads': ('use_all_cores',),
-    'lab.models': ('DeepAutoRec', 'build_net'),
-    'lab.experiment': ('train_and_evaluate',),
-    'lab.sweep': ('train_many', 'compare'),
-    'lab.tune': ('coordinate_search',),
-    'lab.blend': ('train_blend',),
-    'lab.recommendations': ('read_items_ml100k', 'predict_ratings',
-                            'recommend', 'top_rated'),
-    'lab.modelfile': ('save_model', 'load_model'),
 }
 #: The other names that §16.2-§16.4's published code calls, d2l's own
 #: (``d2l.mxnet``'s), imported on first use: they work here as they are.
 _D2L = ('plt', 'Timer', 'Animator', 'Accumulator')
 
-_HOMES = {name: f'd2lrec.{module}' for module, names in _MODULES.items()
-          for name in names}
-_HOMES.update(dict.fromkeys(_D2L, 'd2l.mxnet'))
+from d2lrec._lazy import lazy  # noqa: E402 (after the stack check)
 
-__all__ = sorted(_HOMES)
-
-
-def __getattr__(name):
-    if name not in _HOMES:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    return getattr(importlib.import_module(_HOMES[name]), name)
-
-
-def __dir__():
-    return __all__
+__all__, __getattr__, __dir__ = lazy(__name__, _MODULES,
+                                     dict.fromkeys(_D2L, 'd2l.mxnet'))

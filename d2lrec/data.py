@@ -1,12 +1,13 @@
-"""Read, split and load MovieLens 100K (D2L §16.2, "The MovieLens Dataset").
+"""Read, split and load MovieLens (D2L §16.2, "The MovieLens Dataset").
 
-The names, arguments and return values are the book's.  Three fixes: the
-split takes a `seed` (``split_mode='book'`` draws the book's own unseeded
-split exactly), ``u.data`` is read only once its sha256 says it is the
-real file (`d2lrec.download`), by pandas' C engine, and the interaction
-matrix is filled in one vectorized assignment instead of one element at
-a time.  `get_dataloader_workers` keeps Gluon's DataLoader in the main process.
+The names, arguments and return values are the book's; `read_data` reads
+any dataset of `d2lrec.datasets`.  Three fixes: the split takes a `seed`
+(``split_mode='book'`` draws the book's own split exactly), the ratings
+are read once their hash says they are the real ones, and the rating
+matrix is filled in one vectorized assignment.
 """
+import collections
+import io
 import os
 
 import mxnet as mx
@@ -14,27 +15,40 @@ import numpy as np
 import pandas as pd
 from mxnet.util import use_np
 
-from d2lrec.datasets import FOLDS, SPLIT_MODES, U_DATA, U_DATA_COLUMNS
-from d2lrec.download import download_extract_ml100k
+from d2lrec.datasets import COLUMNS, DATASETS, DEFAULT, FOLDS, SPLIT_MODES
+from d2lrec.download import download_extract
 
 #: The seed of MXNet's generators as a fresh process starts them.
 MXNET_START_SEED = 0
 
+#: A dataset's ratings (`d2lrec.datasets.COLUMNS`), users and items.
+Ratings = collections.namedtuple('Ratings', 'data num_users num_items')
 
-def read_data_ml100k(data_dir=None):
-    """Return ``(data, num_users, num_items)`` for ``u.data`` (D2L §16.2).
 
-    `data_dir` is the data root (see `d2lrec.datasets.get_data_dir`).
-    Unlike the book, the file is verified first: one that is not the
-    real ``u.data`` raises `d2lrec.datasets.DataError` naming its first
-    malformed line or value, else its hash (`d2lrec.download`).
-    """
-    path = os.path.join(download_extract_ml100k(data_dir), U_DATA)
-    data = pd.read_csv(path, sep='\t', names=U_DATA_COLUMNS, dtype='int64',
-                       engine='c')
+def read_data(name=DEFAULT, data_dir=None):
+    """Return the `Ratings` of the dataset `name` under the data root
+    `data_dir`, verified first (`d2lrec.download.download_extract`); ids
+    run 1..n, as the book's rating matrix needs."""
+    dataset = DATASETS[name]
+    path = os.path.join(download_extract(name, data_dir=data_dir),
+                        dataset.ratings)
+    with open(path, 'rb') as f:
+        text = f.read().replace(dataset.sep.encode(), b'\t')
+    data = pd.read_csv(io.BytesIO(text), sep='\t', names=COLUMNS,
+                       dtype='int64', engine='c')
+    for column in ('user_id', 'item_id'):  # ids with gaps: 1..n, in order
+        ids = np.unique(data[column].to_numpy())
+        if ids[-1] > len(ids):
+            data[column] = np.searchsorted(ids, data[column]) + 1
     num_users = data.user_id.unique().shape[0]
     num_items = data.item_id.unique().shape[0]
-    return data, num_users, num_items
+    return Ratings(data, num_users, num_items)
+
+
+def read_data_ml100k(data_dir=None):
+    """Return ``(data, num_users, num_items)`` of MovieLens 100K (D2L
+    §16.2), a `Ratings`."""
+    return read_data('ml-100k', data_dir)
 
 
 def split_data_ml100k(data, num_users, num_items, split_mode='random',
@@ -63,7 +77,7 @@ def split_data_ml100k(data, num_users, num_items, split_mode='random',
     elif split_mode in FOLDS:
         from d2lrec.movielens import fold_test_rows
         test_data = fold_test_rows(
-            data, download_extract_ml100k(data_dir), split_mode)
+            data, download_extract(DEFAULT, data_dir=data_dir), split_mode)
         train_data = data.drop(index=test_data.index)
     else:  # random or book
         if not 0 < test_ratio < 1:
@@ -80,12 +94,8 @@ def split_data_ml100k(data, num_users, num_items, split_mode='random',
 
 def book_split_mask(n, test_ratio):
     """Return the training mask of the book's random split of `n`
-    ratings: ``np.random.uniform(0, 1, n) < 1 - test_ratio``, drawn by
-    MXNet on the CPU as D2L §16.2 draws it.  The book does not seed, and
-    a fresh process starts MXNet's generators from `MXNET_START_SEED`, so
-    this reseeds them all with it: they then stand where the book's split
-    leaves them (seed again afterwards to draw from your own seed).
-    """
+    ratings, drawn by MXNet as D2L §16.2 draws it, unseeded: from
+    `MXNET_START_SEED`, with which it reseeds MXNet's generators."""
     mx.random.seed(MXNET_START_SEED)
     draws = mx.np.random.uniform(0, 1, (n,), ctx=mx.cpu())
     return (draws < 1 - test_ratio).asnumpy()
@@ -93,13 +103,9 @@ def book_split_mask(n, test_ratio):
 
 @use_np
 def load_data_ml100k(data, num_users, num_items, feedback='explicit'):
-    """Return ``(users, items, scores, inter)`` with 0-based ids (D2L §16.2).
-
-    For explicit feedback `inter` is the items x users rating matrix, an
-    ``mxnet.np`` float32 array with 0 where unrated, as in the book; for
-    implicit feedback it is a dict from user to the list of items that
-    user rated, and every score is 1.
-    """
+    """Return ``(users, items, scores, inter)`` with 0-based ids (D2L
+    §16.2): `inter` is the items x users rating matrix (float32, 0 where
+    unrated), or for implicit feedback a dict from user to items."""
     users = (data.user_id.to_numpy() - 1).tolist()
     items = (data.item_id.to_numpy() - 1).tolist()
     if feedback == 'explicit':
@@ -119,9 +125,7 @@ def load_data_ml100k(data, num_users, num_items, feedback='explicit'):
 
 
 def get_dataloader_workers():
-    """Return 0: Gluon's DataLoader then loads in the main process (the
-    book's ``d2l.get_dataloader_workers`` returns 4; D2L §16.4), as
-    MXNet 1.9.1's workers print tracebacks at exit, only add time for
-    1,682 rows, and rerun the book's unguarded script where processes
-    start by spawn.  The batches are the same either way."""
+    """Return 0, not the book's 4 (D2L §16.4): MXNet 1.9.1's DataLoader
+    workers print tracebacks at exit, add time, and rerun the book's
+    unguarded script where processes start by spawn."""
     return 0

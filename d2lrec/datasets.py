@@ -1,37 +1,50 @@
-"""The data of D2L §16.2, "Getting the Data": where MovieLens 100K comes
-from, its hashes and files, how it splits, where it is kept, and the
-error that says what is wrong with it.  No mxnet, no network:
-`d2lrec.download` verifies it, `d2lrec.fetch` downloads it.
+"""The datasets of D2L §16.2, "Getting the Data", one record each, where
+they are kept, and the error that says what is wrong with them.
 """
+import collections
 import hashlib
 import os
 
-#: name -> (url, sha1 of the zip), as in the book's ``d2l.DATA_HUB``.
-DATA_HUB = {
-    'ml-100k': ('https://files.grouplens.org/datasets/movielens/'
-                'ml-100k.zip', 'cd4dcac4241c8a4ad7badc7ca635da8a69dddb83'),
-}
+#: A dataset: its `name` (its zip's and folder's) and `title`, its zip's
+#: `url` and `zip_hash`; in its folder, the `ratings` (`sep`-separated
+#: `COLUMNS` on the `rating_range`; a None `ratings_hash`: the zip is
+#: checked), an `info` file of counts or None, and the train/test `folds`.
+Dataset = collections.namedtuple(
+    'Dataset', 'name title url zip_hash ratings ratings_hash sep '
+    'rating_range info folds')
+COLUMNS = ['user_id', 'item_id', 'rating', 'timestamp']
+GROUPLENS = 'https://files.grouplens.org/datasets/movielens/'
 
-#: sha256 of the real ``ml-100k/u.data``; an extracted folder whose
-#: ``u.data`` has it is used without the network.
-U_DATA_SHA256 = (
-    '06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490')
+#: MovieLens 100K, the book's, and 1M, the AutoRec paper's (6,040 users,
+#: 3,706 items), by name.  `DEFAULT` is the book's.
+DATASETS = {dataset.name: dataset for dataset in (
+    Dataset(name='ml-100k', title='MovieLens 100K',
+            url=GROUPLENS + 'ml-100k.zip',
+            zip_hash=('sha1', 'cd4dcac4241c8a4ad7badc7ca635da8a69dddb83'),
+            ratings='u.data', ratings_hash=(
+                'sha256', '06416e597f82b7342361e41163890c81'
+                          '036900f418ad91315590814211dca490'),
+            sep='\t', rating_range=(1, 5), info='u.info',
+            folds=('u1', 'u2', 'u3', 'u4', 'u5')),
+    Dataset(name='ml-1m', title='MovieLens 1M',
+            url=GROUPLENS + 'ml-1m.zip',
+            zip_hash=('md5', 'c4d9eecfca2ab87c1945afe126590906'),
+            ratings='ratings.dat', ratings_hash=None, sep='::',
+            rating_range=(1, 5), info=None, folds=()))}
+DEFAULT = 'ml-100k'
 
-#: The ratings file of ``ml-100k/`` (tab-separated integers, no header,
-#: in these columns), the range of its ratings, and the canonical
-#: train/test folds shipped beside it (``u1.base``/``u1.test`` ...).
-U_DATA = 'u.data'
-U_DATA_COLUMNS = ['user_id', 'item_id', 'rating', 'timestamp']
-RATING_RANGE = (1, 5)
-FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
+#: name -> (url, digest of the zip), as in the book's ``d2l.DATA_HUB``.
+DATA_HUB = {d.name: (d.url, d.zip_hash[1]) for d in DATASETS.values()}
 
-#: How `d2lrec.data.split_data_ml100k` splits it: D2L §16.2's two modes,
+RATING_RANGE = DATASETS[DEFAULT].rating_range  # every dataset's here
+
+#: How `d2lrec.data.split_data_ml100k` splits: D2L §16.2's two modes,
 #: the book's own random split as it draws in a fresh process, the folds.
+FOLDS = DATASETS[DEFAULT].folds
 SPLIT_MODES = ('random', 'seq-aware', 'book') + FOLDS
 
-#: The environment variable naming the data root (the folder that holds
-#: ``ml-100k.zip`` and/or ``ml-100k/``), the root used without it or an
-#: argument, and the seconds without an answer before a download fails.
+#: The variable naming the data root (the folder of the zips and their
+#: folders), the root without it, a download's seconds without answer.
 DATA_DIR_ENV = 'D2LREC_DATA_DIR'
 DEFAULT_DATA_DIR = os.path.join('~', '.cache', 'd2lrec')
 DOWNLOAD_TIMEOUT = 60

@@ -1,6 +1,6 @@
 """Download and extract a dataset of D2L §16.2 ("Getting the Data"),
 like ``pooch.retrieve``: the zip streams into a temporary file beside its
-place, its sha1 is checked, and only then is it moved into place
+place, its hash is checked, and only then is it moved into place
 atomically; it is extracted through a temporary folder, moved into place
 with one rename.  One process at a time downloads and extracts into a
 data root (a lock file, ``<root>/.<name>.lock``, on POSIX); the others
@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 import zipfile
 
-from d2lrec.datasets import (DATA_DIR_ENV, DATA_HUB, DEFAULT_DATA_DIR,
+from d2lrec.datasets import (DATA_DIR_ENV, DATASETS, DEFAULT_DATA_DIR,
                              DOWNLOAD_TIMEOUT, DataError, file_hash,
                              get_data_dir)
 from d2lrec.movielens import where_to_put
@@ -80,19 +80,19 @@ def download(name, data_dir=None, timeout=DOWNLOAD_TIMEOUT):
     """Return the path of the verified zip `name` under the data root,
     downloading it first if it is not there (D2L §16.2 / ``d2l.download``).
 
-    The download streams into a temporary file beside the target, its sha1
+    The download streams into a temporary file beside the target, its hash
     is checked, and only a verified file is moved into place.
     """
-    url, sha1 = DATA_HUB[name]
+    url, (algorithm, expected) = DATASETS[name].url, DATASETS[name].zip_hash
     root = get_data_dir(data_dir)
     fname = os.path.join(root, name + '.zip')
     if os.path.exists(fname):
-        found = file_hash(fname, 'sha1')
-        if found != sha1:
+        found = file_hash(fname, algorithm)
+        if found != expected:
             raise DataError(
-                f'{fname} is not the {name} zip: its sha1 is {found}, '
-                f'expected {sha1}. It was left as it is; move it away to '
-                f'download again. {where_to_put(name, root)}')
+                f'{fname} is not the {name} zip: its {algorithm} is '
+                f'{found}, expected {expected}. It was left as it is; move '
+                f'it away to download again. {where_to_put(name, root)}')
         return fname
     try:
         os.makedirs(root, exist_ok=True)
@@ -103,22 +103,22 @@ def download(name, data_dir=None, timeout=DOWNLOAD_TIMEOUT):
                         f'cannot write to the data folder {root}: {e}.'
                         ) from e
     try:
-        digest = hashlib.sha1()
+        digest = hashlib.new(algorithm)
         with os.fdopen(fd, 'wb') as f:
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 for chunk in iter(lambda: response.read(1 << 16), b''):
                     digest.update(chunk)
                     f.write(chunk)
-        if digest.hexdigest() != sha1:
+        if digest.hexdigest() != expected:
             raise DataError(
-                f'the download from {url} is corrupt or incomplete: sha1 '
-                f'{digest.hexdigest()}, expected {sha1}. Nothing was saved. '
-                + where_to_put(name, root))
+                f'the download from {url} is corrupt or incomplete: '
+                f'{algorithm} {digest.hexdigest()}, expected {expected}. '
+                f'Nothing was saved. ' + where_to_put(name, root))
         os.replace(tmp, fname)
     except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
         # HTTPError (404, ...) is a URLError; timeouts and refused
         # connections are OSErrors.  A transfer cut short usually just ends
-        # early and fails the sha1 check above.
+        # early and fails the hash check above.
         if isinstance(e, urllib.error.HTTPError):
             reason = f'HTTP {e.code} {e.reason}'
         else:

@@ -1,10 +1,7 @@
-"""The training loop for rating prediction (D2L §16.3/§16.4,
-``d2l.train_recsys_rating``).
-
-d2lrec replaces d2l's version, which adds a running sum to its accumulator
-every batch (so it prints "train loss 0.000"), counts matrix elements as
-examples, evaluates ``try_all_gpus()`` at import time, and plots SVG.
-"""
+"""The training loop for rating prediction (D2L §16.3/§16.4): d2l's
+``train_recsys_rating`` adds a running sum to its accumulator every batch
+(it prints "train loss 0.000"), counts matrix elements as examples,
+evaluates ``try_all_gpus()`` at import time, and plots SVG."""
 import math
 import sys
 import time
@@ -21,13 +18,10 @@ CHAPTER_LR = 0.002
 
 
 class DivergenceError(ArithmeticError):
-    """Training diverged: raised after an epoch whose mean train loss is
-    not finite, or whose test RMSE is not finite or larger than the width
-    of the rating scale, which no prediction within it can reach (D2L
-    §16.3's loop would go on printing ``nan``).  The message names the
-    epoch, the figure and the learning rate, the usual cause; initialize
-    the model again before training it again.
-    """
+    """Training diverged (D2L §16.3's loop would go on printing ``nan``):
+    an epoch's mean train loss is not finite, or its test RMSE is not
+    finite or wider than the rating scale.  Initialize the model again
+    before training it again."""
 
 
 def _check_diverged(epoch, num_epochs, train_loss, test_rmse, trainer):

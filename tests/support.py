@@ -268,6 +268,14 @@ class ZipServer:
             self.thread.join(timeout=5)
 
 
+def patch_dataset(monkeypatch, name='ml-100k', **fields):
+    """Change the record of the dataset `name` (its URL, its hashes ...)
+    for the test, as ``d2lrec.datasets.DATASETS`` holds it."""
+    import d2lrec.datasets as DS
+    monkeypatch.setitem(DS.DATASETS, name,
+                        DS.DATASETS[name]._replace(**fields))
+
+
 def make_zip(files):
     """Return the bytes of a zip holding `files` (name -> bytes)."""
     buf = io.BytesIO()

@@ -9,8 +9,8 @@ import numpy as onp
 import pytest
 
 from d2lrec.lab import blend
-from d2lrec.lab.blend import (UNSEEN_RATING, combine, fit_weights,
-                              member_predictions, rating_matrices, train_blend)
+from d2lrec.lab.blend import (combine, fit_weights, member_predictions,
+                              rating_matrices, train_blend)
 from d2lrec.lab.config import BLEND, PRESETS, Blend, Config
 from d2lrec.data import read_data_ml100k
 from d2lrec.lab.evaluation import observed_rmse
@@ -48,7 +48,7 @@ def test_the_blend_is_clipped_and_rates_unseen_users_and_items_3():
     weights = [2., -1., 0.5]  # 2 * a - b + 0.5
     train = onp.array([[4., 0.], [0., 0.]])  # only item 0 and user 0 seen
     assert combine(preds, weights, train).tolist() == [
-        [1., UNSEEN_RATING], [UNSEEN_RATING, UNSEEN_RATING]]
+        [1., 3.], [3., 3.]]
     train[1, 1] = 5.  # every item and user seen
     assert combine(preds, weights, train).tolist() == [[1., 1.], [1.5, 3.5]]
 

@@ -19,8 +19,8 @@ import d2lrec.download as DL
 import d2lrec.fetch as FETCH
 from d2lrec.data import read_data_ml100k
 from support import (GOOD, INFO, ZipServer, full_disk_by_dev_full,
-                     full_disk_by_patched_write, make_zip, refused_port,
-                     sha256, snapshot)
+                     full_disk_by_patched_write, make_zip, patch_dataset,
+                     refused_port, sha256, snapshot)
 
 DataError = DS.DataError
 TIMEOUT = 5  # seconds; everything is local
@@ -43,13 +43,13 @@ def server(ml100k_zip):
 
 @pytest.fixture
 def hub(monkeypatch, ml100k_zip):
-    """Return a function pointing DATA_HUB['ml-100k'] at a URL, with the
+    """Return a function pointing ml-100k's record at a URL, with the
     good zip's sha1, and make the synthetic u.data the expected one."""
     _, sha1, u_sha256, _ = ml100k_zip
-    monkeypatch.setattr(DS, 'U_DATA_SHA256', u_sha256)
+    patch_dataset(monkeypatch, ratings_hash=('sha256', u_sha256))
 
     def point(url):
-        monkeypatch.setitem(DS.DATA_HUB, 'ml-100k', (url, sha1))
+        patch_dataset(monkeypatch, url=url, zip_hash=('sha1', sha1))
     return point
 
 
@@ -214,7 +214,7 @@ def test_folder_without_u_data_raises_and_is_kept(hub, root):
 
 
 def test_verified_folder_is_used_without_network(synthetic_ml100k):
-    root, _ = synthetic_ml100k  # DATA_HUB points at a refused port
+    root, _ = synthetic_ml100k  # the record points at a refused port
     before = (root / 'ml-100k' / 'u.data').read_bytes()
     assert DL.download_extract_ml100k(root, timeout=TIMEOUT) == str(
         root / 'ml-100k')
@@ -228,20 +228,18 @@ def test_the_books_download_extract_is_the_verified_one(synthetic_ml100k,
     monkeypatch.setenv(DS.DATA_DIR_ENV, str(root))
     assert DL.download_extract('ml-100k') == str(root / 'ml-100k')
     assert DL.download_extract('ml-100k', 'x') == str(root / 'x')
-    monkeypatch.setitem(DS.DATA_HUB, 'airfoil', ('http://x/a.dat', '0'))
-    with pytest.raises(ValueError, match="downloads only 'ml-100k'"):
+    with pytest.raises(ValueError, match="downloads \\('ml-100k', 'ml-1m'"):
         DL.download_extract('airfoil')
 
 
 def cache_zip_with_matching_sha1(root, hub, monkeypatch, content):
-    """Put `content` at root/ml-100k.zip and make DATA_HUB expect its sha1
-    (the network is unreachable), so only extraction can refuse it."""
+    """Put `content` at root/ml-100k.zip and make the record expect its
+    sha1 (the network is unreachable), so only extraction can refuse it."""
     root.mkdir()
     (root / 'ml-100k.zip').write_bytes(content)
     hub(refused())
-    url = DS.DATA_HUB['ml-100k'][0]
-    monkeypatch.setitem(DS.DATA_HUB, 'ml-100k',
-                        (url, hashlib.sha1(content).hexdigest()))
+    patch_dataset(monkeypatch,
+                  zip_hash=('sha1', hashlib.sha1(content).hexdigest()))
 
 
 @pytest.mark.parametrize('member', ['other/u.data', '../ml-100k/u.data',
@@ -356,13 +354,13 @@ def test_folder_that_is_a_file(tmp_path):
 
 @pytest.fixture
 def zip_server(ml100k_zip, monkeypatch):
-    """A local server of the synthetic zip at ``/ml-100k.zip``; DATA_HUB
+    """A local server of the synthetic zip at ``/ml-100k.zip``; the record
     points at it and the synthetic u.data is the expected one."""
     data, sha1, u_sha256, _ = ml100k_zip
     srv = ZipServer({'/ml-100k.zip': data})
-    monkeypatch.setitem(DS.DATA_HUB, 'ml-100k',
-                        (srv.url('/ml-100k.zip'), sha1))
-    monkeypatch.setattr(DS, 'U_DATA_SHA256', u_sha256)
+    patch_dataset(monkeypatch, url=srv.url('/ml-100k.zip'),
+                  zip_hash=('sha1', sha1),
+                  ratings_hash=('sha256', u_sha256))
     yield srv
     srv.stop()
 
@@ -538,8 +536,8 @@ import d2lrec.datasets as DS
 import d2lrec.download as DL
 import d2lrec.fetch as FETCH
 url, sha1, u_sha256, root, marker = sys.argv[1:]
-DS.DATA_HUB['ml-100k'] = (url, sha1)
-DS.U_DATA_SHA256 = u_sha256
+DS.DATASETS['ml-100k'] = DS.DATASETS['ml-100k']._replace(
+    url=url, zip_hash=('sha1', sha1), ratings_hash=('sha256', u_sha256))
 lock = FETCH._lock
 def traced(*args, **kwargs):
     open(marker, 'w').close()  # this process has come to the lock

@@ -18,8 +18,9 @@ from d2lrec.data import read_data_ml100k
 from d2lrec.lab.recommendations import read_items_ml100k
 from d2lrec.datasets import DATA_DIR_ENV
 from d2lrec.movielens import split_title
-from support import (GOOD, INFO, NUM_ITEMS, NUM_USERS, sha256, snapshot,
-                     u_info_bytes, u_item_bytes, u_item_line)
+from support import (GOOD, INFO, NUM_ITEMS, NUM_USERS, patch_dataset,
+                     sha256, snapshot, u_info_bytes, u_item_bytes,
+                     u_item_line)
 
 DataError = DS.DataError
 pytestmark = pytest.mark.usefixtures('no_network')
@@ -47,7 +48,8 @@ def load_bad_with(how, root, monkeypatch, u_data, u_info=INFO):
     if u_info is not None:
         (folder / 'u.info').write_bytes(u_info)
     before = snapshot(root)
-    monkeypatch.setattr(DS, 'U_DATA_SHA256', sha256(b'the real u.data'))
+    patch_dataset(monkeypatch,
+                  ratings_hash=('sha256', sha256(b'the real u.data')))
     call = (read_data_ml100k if how == 'read_data_ml100k'
             else DL.download_extract_ml100k)
     with pytest.raises(DataError) as info:

@@ -124,7 +124,7 @@ def test_an_unguarded_script_is_told_to_add_the_guard(tmp_path):
         'import sys\n'
         'sys.path.insert(0, sys.argv[1])\n'
         'from support import make_ratings\n'
-        'from d2lrec import Config, compare\n'
+        'from d2lrec.lab import Config, compare\n'
         f'data = make_ratings(), {NUM_USERS}, {NUM_ITEMS}\n'
         "compare({'tiny': Config(hidden_layers=(4,), batch_size=8,\n"
         '                        num_epochs=1)}, data=data, workers=2)\n')

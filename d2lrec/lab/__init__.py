@@ -9,3 +9,22 @@ threads (`threads`), and the playground with notebook 03's numbers
 (`playground`, `reference`).  They build on the book's helper, the top
 of `d2lrec`, which never imports them.
 """
+from d2lrec._lazy import lazy
+
+#: Where each of the lab's public names lives.
+_MODULES = {
+    'config': ('Config', 'TUNED', 'Blend', 'BLEND'),
+    'devices': ('choose_devices',),
+    'loss': ('L2Loss',),
+    'threads': ('use_all_cores',),
+    'models': ('DeepAutoRec', 'build_net'),
+    'experiment': ('train_and_evaluate',),
+    'sweep': ('train_many', 'compare'),
+    'tune': ('coordinate_search',),
+    'blend': ('train_blend',),
+    'recommendations': ('read_items_ml100k', 'predict_ratings', 'recommend',
+                        'top_rated'),
+    'modelfile': ('save_model', 'load_model'),
+}
+
+__all__, __getattr__, __dir__ = lazy(__name__, _MODULES)

@@ -14,25 +14,20 @@ the weighted sum once.  The test set chooses nothing.  Each member's
 
 Predictions are items x users matrices (`d2lrec.lab.models.predict`).  Each
 member's are adjusted by its own protocol options (``clip``,
-``unseen_rating``); the blend's are clipped to the rating range and are
-`UNSEEN_RATING` where the test user or item has no training rating, as
+``unseen_rating``), the blend's by `d2lrec.lab.config.PROTOCOL`'s, as
 in the tuned preset.
 """
 import dataclasses
 
 import numpy as onp
 
-from d2lrec.data import load_data_ml100k, read_data_ml100k
+from d2lrec.data import load_data_ml100k, read_data
 from d2lrec.devices import try_all_gpus
+from d2lrec.lab.config import PROTOCOL
 from d2lrec.lab.evaluation import (adjust_predictions, observed_rmse,
                                    unseen_entries)
 from d2lrec.lab.experiment import Run, split, train_and_evaluate
 from d2lrec.lab.models import predict
-
-#: What a blend predicts for a test user or item without a training
-#: rating: the AutoRec paper's 3, as the tuned preset does.
-UNSEEN_RATING = 3
-
 
 def rating_matrices(config, data, validation=False, data_dir=None):
     """The items x users NumPy matrices of the training and the test
@@ -86,13 +81,12 @@ def fit_weights(preds, ratings):
 
 
 def combine(preds, weights, train_matrix):
-    """`preds` blended with `weights` (`fit_weights`), clipped to the
-    rating range, and `UNSEEN_RATING` for the users and items without a
+    """`preds` blended with `weights` (`fit_weights`), adjusted by the
+    protocol options (`PROTOCOL`) for the users and items without a
     rating in `train_matrix`."""
     blended = sum(w * pred for w, pred in zip(weights, preds))
     return adjust_predictions(blended + weights[-1],
-                              unseen_entries(train_matrix), clip=True,
-                              unseen_rating=UNSEEN_RATING)
+                              unseen_entries(train_matrix), **PROTOCOL)
 
 
 def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
@@ -115,12 +109,12 @@ def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
     several blends of the same `data`, and a net they share is trained
     once.
     """
-    data = data or read_data_ml100k(data_dir)
     devices = devices or try_all_gpus()
     preds_of = {} if preds_of is None else preds_of
     configs = {name: dataclasses.replace(member, split_mode=split_mode,
                                          seed=seed, test_ratio=test_ratio)
                for name, member in blend.members}
+    data = data or read_data(blend.members[0][1].dataset, data_dir)
     rmse, members, seconds = {}, {}, 0
     for validation in (True, False):
         train_matrix, ratings = rating_matrices(

@@ -16,7 +16,8 @@ import json
 import signal
 import sys
 
-from d2lrec.datasets import FOLDS, SPLIT_MODES
+from d2lrec.datasets import (DATA_DIR_ENV, DATASETS, DEFAULT,
+                             DEFAULT_DATA_DIR, FOLDS, SPLIT_MODES)
 from d2lrec.lab.config import (PRESETS, Blend, Config, add_options, option,
                                positive_int_option)
 from d2lrec.lab.threads import use_all_cores
@@ -40,9 +41,9 @@ def _common(parser):
                         help='auto: every GPU, else the CPU; gpu: fail, '
                              'saying why, when no GPU works')
     parser.add_argument('--data-dir', default=None,
-                        help='data root holding ml-100k/ or ml-100k.zip '
-                             '(default: $D2LREC_DATA_DIR, else '
-                             '~/.cache/d2lrec)')
+                        help=f'data root holding {DEFAULT}/ or '
+                             f'{DEFAULT}.zip (default: ${DATA_DIR_ENV}, '
+                             f'else {DEFAULT_DATA_DIR})')
 
 
 def _train_options(train, defaults):
@@ -71,7 +72,7 @@ def make_parser(preset=None):
     (a key of `PRESETS`), its settings are the defaults of ``train``."""
     parser = argparse.ArgumentParser(
         prog='python -m d2lrec',
-        description='AutoRec (D2L §16.4) on MovieLens 100K.')
+        description=f'AutoRec (D2L §16.4) on {DATASETS[DEFAULT].title}.')
     commands = parser.add_subparsers(dest='command', required=True)
     train = commands.add_parser(
         'train', help="train and evaluate the chapter's item-based AutoRec",
@@ -180,12 +181,12 @@ def _train_one(config, args, devices):
 
 def recommend(args, devices):
     """``recommend``: load (or train with the tuned preset) and print."""
-    from d2lrec.data import read_data_ml100k
+    from d2lrec.data import read_data
     from d2lrec.lab.modelfile import load_model
     from d2lrec.lab.recommendations import (
         check_user, format_recommendations, predict_ratings,
         read_items_ml100k, recommend as top_unseen, top_rated)
-    data, num_users, num_items = read_data_ml100k(args.data_dir)
+    data, num_users, num_items = read_data(DEFAULT, args.data_dir)
     check_user(args.user, num_users)  # before training a model for it
     if args.load:
         net, config, num_users, num_items = load_model(args.load, devices)

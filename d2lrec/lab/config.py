@@ -19,7 +19,8 @@ import collections
 import dataclasses
 import numbers
 
-from d2lrec.datasets import RATING_RANGE, SPLIT_MODES
+from d2lrec.datasets import (DATASETS, DEFAULT, FOLDS, RATING_RANGE,
+                             SPLIT_MODES)
 
 #: ``autorec`` is the chapter's item-based AutoRec, ``uautorec`` the
 #: user-based one, ``mf`` §16.3's matrix factorization.
@@ -67,13 +68,14 @@ _flag.wanted = 'True or False'
 
 
 def setting(default, help, choices=None, check=None, option=None,
-            optional=False, none=None):
+            optional=False, none=None, repr=True):
     """A field of `Config`: its default, its ``--help`` text, and either
     its `choices` or a `check` of a value (see `_number`).  `option` is
     its command-line name (default: the field's, with dashes).  With
     `optional`, the value may be None; `none` says what None stands for
-    (e.g. the model's default), for ``--help``."""
-    return dataclasses.field(default=default, metadata=dict(
+    (e.g. the model's default), for ``--help``.  Without `repr`, the
+    field is left out of the config's repr."""
+    return dataclasses.field(default=default, repr=repr, metadata=dict(
         help=help, choices=choices, check=check, option=option,
         optional=optional, none=none))
 
@@ -139,11 +141,20 @@ class Config:
         'rating (the AutoRec paper uses 3)', check=_rating, optional=True)
     seed: int = setting(0, 'seeds the split, initialization, dropout and '
                         'shuffling', check=_any_int)
+    #: Not in the repr, which describes the model (notebook 04 prints it).
+    dataset: str = setting(DEFAULT, 'the ratings: ' + ', '.join(
+        f'{d.name} ({d.title})' for d in DATASETS.values()),
+        choices=tuple(DATASETS), repr=False)
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
             object.__setattr__(self, field.name,
                                check(field.name, getattr(self, field.name)))
+        folds = DATASETS[self.dataset].folds
+        if self.split_mode in FOLDS and self.split_mode not in folds:
+            raise ValueError(f'split_mode {self.split_mode!r} is a fold of '
+                             f'{DEFAULT}; {self.dataset} has '
+                             f'{", ".join(folds) or "none"}')
 
     @property
     def budget(self):
@@ -249,12 +260,18 @@ def _layer_sizes(text):
     return tuple(map(positive_int_option, text.split(',')))
 
 
+#: The options of the standard rating-prediction protocols, off in the
+#: chapter and on in the presets: predictions clipped to the rating
+#: scale, and for a test user or item without a training rating the
+#: AutoRec paper's 3, the middle of the 1-5 scale.
+PROTOCOL = {'clip': True, 'unseen_rating': 3}
+
 #: The tuned item-based AutoRec (``--preset tuned``): the result of
 #: `d2lrec.lab.tune.coordinate_search` on a validation split carved from the
 #: training set of the seed-0 random split, which
 #: notebooks/04-tuned-autorec.ipynb reruns and checks.
 TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
-               lr_schedule='cosine', clip=True, unseen_rating=3)
+               lr_schedule='cosine', **PROTOCOL)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,7 +328,7 @@ BLEND = Blend((
         _AUTOREC, model='uautorec', decoder_act='sigmoid', lr=0.001,
         num_epochs=100, dropout=0.5)),
     ('MF', Config(model='mf', num_epochs=40, lr_schedule='cosine',
-                  clip=True, unseen_rating=3)),
+                  **PROTOCOL)),
 ))
 
 PRESETS = {'tuned': TUNED, 'blend': BLEND}

@@ -17,7 +17,7 @@ from mxnet import gluon
 from mxnet.util import use_np
 
 from d2lrec.lab.config import Config
-from d2lrec.data import read_data_ml100k, split_data_ml100k
+from d2lrec.data import read_data, split_data_ml100k
 from d2lrec.devices import try_all_gpus
 from d2lrec.lab.loss import L2Loss
 from d2lrec.lab.models import KINDS
@@ -59,7 +59,7 @@ def mean_of_folds(runs, folds):
 def split(config, data, validation=False, data_dir=None):
     """Return ``(train_data, test_data)``, the split of `config`
     (``split_mode``, ``test_ratio``, ``seed``) of `data`, a
-    ``read_data_ml100k()`` result; with `validation`, the validation
+    `d2lrec.data.Ratings`; with `validation`, the validation
     split carved from its training set instead (the same ``test_ratio``,
     seed + `VALIDATION_SEED_OFFSET`)."""
     df, num_users, num_items = data
@@ -81,14 +81,15 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     """Train and evaluate one `Config` (D2L §16.4); return a dict.
 
     `settings` replace the config's, so that ``train_and_evaluate(seed=1)``
-    is the chapter's run with seed 1 (see `d2lrec.lab.config.Config` for every
-    setting).  With `validation`, the test set is replaced by a
+    is the chapter's run with seed 1 (see `d2lrec.lab.config.Config` for
+    every setting).  With `validation`, the test set is replaced by a
     validation split carved from the training set (same ``test_ratio``),
-    for model selection.  `data` is ``read_data_ml100k()``'s result, to
-    reuse a loaded dataset.  The config's ``seed`` fixes the split, the
-    initialization, dropout and the shuffling, so the same seed gives the
-    same result on one machine; `init_seed`, if given, seeds the last
-    three instead, for several nets on one split (`d2lrec.lab.blend`).
+    for model selection.  `data`, the `d2lrec.data.Ratings` of the
+    config's ``dataset``, reuses a loaded dataset.  The config's ``seed``
+    fixes the split, the initialization, dropout and the shuffling, so
+    the same seed gives the same result on one machine; `init_seed`, if
+    given, seeds the last three instead, for several nets on one split
+    (`d2lrec.lab.blend`).
     `plot`, `progress`, `verbose` and `every_epoch` (False: evaluate
     only after the last epoch) are passed to `train_recsys_rating`.
 
@@ -111,7 +112,7 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     config = dataclasses.replace(config, **settings)
     num_epochs, batch_size = config.budget
     devices = devices or try_all_gpus()
-    data = data or read_data_ml100k(data_dir)
+    data = data or read_data(config.dataset, data_dir)
     _, num_users, num_items = data
     train_data, test_data = split(config, data, validation, data_dir)
     # After the split: the book's split reseeds MXNet's generators.

@@ -16,7 +16,7 @@ import dataclasses
 
 import pandas as pd
 
-from d2lrec.lab.config import DEFAULT_EPOCHS, Config
+from d2lrec.lab.config import DEFAULT_EPOCHS, PROTOCOL, Config
 from d2lrec.lab.sweep import train_many
 
 #: The stages of the search and their options, in order.
@@ -36,8 +36,7 @@ SEARCH_SPACE = (
 )
 
 #: The chapter's settings, plus the protocol options of the tuned preset.
-START = Config(num_epochs=DEFAULT_EPOCHS['autorec'], clip=True,
-               unseen_rating=3)
+START = Config(num_epochs=DEFAULT_EPOCHS['autorec'], **PROTOCOL)
 
 
 def coordinate_search(space=SEARCH_SPACE, start=START, data=None,
