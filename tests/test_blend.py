@@ -59,15 +59,16 @@ def test_a_member_averages_nets_seeded_seed_and_seed_plus_1(
     _, num_users, num_items = data
     config = dataclasses.replace(SMALL, clip=False, unseen_rating=None,
                                  seed=3)
-    train_data, _ = split(config, data)
+    parts = split(config, data)
+    train_data, _ = parts
     preds = [predict(train_and_evaluate(config, data=data, init_seed=seed,
                                         return_net=True, plot=False,
                                         verbose=False).net,
                      'autorec', num_users, num_items, train_data, mx.cpu())
              for seed in (3, 4)]
     assert not onp.allclose(*preds)
-    assert member_predictions(config, data, nets=2)[0] == pytest.approx(
-        (preds[0] + preds[1]) / 2)
+    assert member_predictions(config, data, parts, nets=2)[0] == (
+        pytest.approx((preds[0] + preds[1]) / 2))
 
 
 def test_init_seed_seeds_the_net_and_not_the_split(synthetic_folds):
@@ -96,8 +97,9 @@ def test_a_blend_of_the_three_kinds(synthetic_ml100k):
     # The weights come from the validation split, the RMSE from the test.
     configs = [dataclasses.replace(config, seed=1) for _, config in MEMBERS]
     for validation in (True, False):
-        train, ratings = rating_matrices(configs[0], data, validation)
-        preds = [member_predictions(config, data, validation)[0]
+        parts = split(configs[0], data, validation)
+        train, ratings = rating_matrices(parts, *data[1:])
+        preds = [member_predictions(config, data, parts, validation)[0]
                  for config in configs]
         if validation:
             weights = fit_weights(preds, ratings)

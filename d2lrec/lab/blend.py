@@ -29,33 +29,32 @@ from d2lrec.lab.evaluation import (adjust_predictions, observed_rmse,
 from d2lrec.lab.experiment import Run, split, train_and_evaluate
 from d2lrec.lab.models import predict
 
-def rating_matrices(config, data, validation=False, data_dir=None):
-    """The items x users NumPy matrices of the training and the test
-    ratings of `config`'s split of `data` (`d2lrec.lab.experiment.split`;
-    `data_dir` holds the folds' test files)."""
-    _, num_users, num_items = data
+def rating_matrices(parts, num_users, num_items):
+    """The items x users NumPy matrices of the ratings of `parts`, a
+    split's ``(train_data, test_data)``."""
     return [load_data_ml100k(part, num_users, num_items)[3].asnumpy()
-            for part in split(config, data, validation, data_dir)]
+            for part in parts]
 
 
-def member_predictions(config, data, validation=False, nets=1,
-                       devices=None, data_dir=None, preds_of=None):
+def member_predictions(config, data, parts, validation=False, nets=1,
+                       devices=None, preds_of=None):
     """The mean items x users prediction of `nets` nets of `config`,
     initialized with seeds ``config.seed``, ``config.seed + 1``, ...,
-    each trained on its split of `data` (the validation split's
-    training set, with `validation`), adjusted by its options; and the
-    wall seconds of training them.  `preds_of` is `train_blend`'s."""
+    each trained on `parts`, its split of `data` (with `validation`, the
+    validation split), adjusted by its options; and the wall seconds of
+    training them.  `preds_of` is `train_blend`'s."""
     devices = devices or try_all_gpus()
     _, num_users, num_items = data
     preds_of = {} if preds_of is None else preds_of
-    train_data, _ = split(config, data, validation, data_dir)
+    train_data, _ = parts
     for init_seed in range(config.seed, config.seed + nets):
         key = config, validation, init_seed
         if key not in preds_of:
-            run = train_and_evaluate(config, validation, data, data_dir,
-                                     devices, plot=False, verbose=False,
-                                     every_epoch=False, return_net=True,
-                                     init_seed=init_seed)
+            run = train_and_evaluate(config, validation, data,
+                                     devices=devices, plot=False,
+                                     verbose=False, every_epoch=False,
+                                     return_net=True, init_seed=init_seed,
+                                     parts=parts)
             preds_of[key] = (predict(run.net, config.model, num_users,
                                      num_items, train_data, devices[0]),
                              run['seconds'])
@@ -116,13 +115,14 @@ def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
                for name, member in blend.members}
     data = data or read_data(blend.members[0][1].dataset, data_dir)
     rmse, members, seconds = {}, {}, 0
-    for validation in (True, False):
-        train_matrix, ratings = rating_matrices(
-            next(iter(configs.values())), data, validation, data_dir)
+    for validation in (True, False):  # one split each, for every member
+        parts = split(next(iter(configs.values())), data, validation,
+                      data_dir)
+        train_matrix, ratings = rating_matrices(parts, *data[1:])
         preds = []
         for name, config in configs.items():
             pred, fit_seconds = member_predictions(
-                config, data, validation, blend.nets, devices, data_dir,
+                config, data, parts, validation, blend.nets, devices,
                 preds_of)
             preds.append(pred)
             seconds += fit_seconds

@@ -77,7 +77,8 @@ def split(config, data, validation=False, data_dir=None):
 def train_and_evaluate(config=Config(), validation=False, data=None,
                        data_dir=None, devices=None, plot=None,
                        progress=None, verbose=True, every_epoch=True,
-                       return_net=False, init_seed=None, **settings):
+                       return_net=False, init_seed=None, parts=None,
+                       **settings):
     """Train and evaluate one `Config` (D2L §16.4); return a dict.
 
     `settings` replace the config's, so that ``train_and_evaluate(seed=1)``
@@ -89,7 +90,8 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     fixes the split, the initialization, dropout and the shuffling, so
     the same seed gives the same result on one machine; `init_seed`, if
     given, seeds the last three instead, for several nets on one split
-    (`d2lrec.lab.blend`).
+    (`d2lrec.lab.blend`), which then passes that split, made once, as
+    `parts`, ``(train_data, test_data)``.
     `plot`, `progress`, `verbose` and `every_epoch` (False: evaluate
     only after the last epoch) are passed to `train_recsys_rating`.
 
@@ -114,7 +116,8 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     devices = devices or try_all_gpus()
     data = data or read_data(config.dataset, data_dir)
     _, num_users, num_items = data
-    train_data, test_data = split(config, data, validation, data_dir)
+    train_data, test_data = parts or split(config, data, validation,
+                                           data_dir)
     # After the split: the book's split reseeds MXNet's generators.
     init_seed = config.seed if init_seed is None else init_seed
     mx.random.seed(init_seed)  # initialization and dropout
