@@ -23,7 +23,7 @@ import numpy as onp
 
 from d2lrec.data import load_data_ml100k, read_data
 from d2lrec.devices import try_all_gpus
-from d2lrec.lab.config import PROTOCOL
+from d2lrec.lab.config import PROTOCOL, Config
 from d2lrec.lab.evaluation import (adjust_predictions, observed_rmse,
                                    unseen_entries)
 from d2lrec.lab.experiment import Run, split, train_and_evaluate
@@ -88,9 +88,9 @@ def combine(preds, weights, train_matrix):
                               unseen_entries(train_matrix), **PROTOCOL)
 
 
-def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
-                data=None, data_dir=None, devices=None, progress=None,
-                preds_of=None):
+def train_blend(blend, split_mode=Config.split_mode, seed=Config.seed,
+                test_ratio=Config.test_ratio, data=None, data_dir=None,
+                devices=None, progress=None, preds_of=None):
     """Train and test `blend` (a `d2lrec.lab.config.Blend`) on the split of
     `split_mode`, `seed` and `test_ratio` (`Config`'s); return a `Run`.
 
