@@ -55,7 +55,7 @@ except KeyboardInterrupt:
 
 #: Where each public name lives, in the book's order: §16.2's data,
 #: §16.3's MF and training loop, §16.4's AutoRec.  The lab's are
-#: `d2lrec.lab`'s.
+#: `d2lrec.lab`'s, and answer here too (``d2lrec.train_and_evaluate``).
 _MODULES = {
     'datasets': ('DATA_HUB', 'DataError', 'get_data_dir'),
     'download': ('download_extract', 'download_extract_ml100k'),
@@ -74,5 +74,5 @@ _D2L = ('plt', 'Timer', 'Animator', 'Accumulator')
 
 from d2lrec._lazy import lazy  # noqa: E402 (after the stack check)
 
-__all__, __getattr__, __dir__ = lazy(__name__, _MODULES,
-                                     dict.fromkeys(_D2L, 'd2l.mxnet'))
+__all__, __getattr__, __dir__ = lazy(
+    __name__, _MODULES, dict.fromkeys(_D2L, 'd2l.mxnet'), 'd2lrec.lab')

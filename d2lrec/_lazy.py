@@ -3,16 +3,18 @@
 import importlib
 
 
-def lazy(package, modules, others=()):
+def lazy(package, modules, others=(), more=None):
     """``(__all__, __getattr__, __dir__)`` of `package`, whose public names
-    (``{module: names}``; `others`, ``{name: module}``) load on use."""
+    (``{module: names}``; `others`, ``{name: module}``) load on use, and
+    whose other public names are those of the package `more`, if given."""
     homes = dict(others, **{name: f'{package}.{module}'
                             for module, names in modules.items()
                             for name in names})
 
     def getattr_(name):
-        if name not in homes:
+        home = homes.get(name) or (more if name[:1] != '_' else None)
+        if home is None:
             raise AttributeError(f'module {package!r} has no attribute '
                                  f'{name!r}')
-        return getattr(importlib.import_module(homes[name]), name)
+        return getattr(importlib.import_module(home), name)
     return sorted(homes), getattr_, lambda: sorted(homes)
