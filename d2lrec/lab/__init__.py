@@ -1,13 +1,15 @@
 """The lab: d2lrec beyond D2L §16.2-§16.4's code.
 
-The command line (`cli`), every setting of a run as one value and the
-presets (`config`), one run (`experiment`), many side by side
-(`sweep`), the tuning (`tune`), blends (`blend`), the model kinds and
-their evaluation (`models`, `evaluation`, `loss`), predictions and
-recommendations (`recommendations`), model files (`modelfile`), MXNet's
-threads (`threads`), and the playground with notebook 03's numbers
-(`playground`, `reference`).  They build on the book's helper, the top
-of `d2lrec`, which never imports them.
+The command line (`cli`, with `devices` for ``--device``), every
+setting of a run as one value and the presets (`config`), one run
+(`experiment`), many side by side (`sweep`), the tuning (`tune`), blends
+(`blend`), the model kinds and their evaluation (`models`, `evaluation`,
+`loss`), predictions and recommendations (`recommendations`), model
+files (`modelfile`), MXNet's threads (`threads`), and the playground
+with notebook 03's numbers (`playground`, `reference`).  They build on
+the book's helper, the modules at the top of `d2lrec`, which never
+import them (tests/test_layout.py).  Their public names are this
+package's: ``from d2lrec import lab; lab.train_and_evaluate()``.
 """
 from d2lrec._lazy import lazy
 
