@@ -200,7 +200,7 @@ test-browser: $(VENV)/.installed-$(PY)
 	D2LREC_BROWSER_TEST=1 D2LREC_ARTIFACTS=$(ARTIFACTS) \
 		$(VENV)/bin/python -m pytest tests/test_browser.py
 
-# The playground's reference numbers, d2lrec/reference.csv, from notebook
+# The playground's reference numbers, d2lrec/lab/reference.csv, from notebook
 # 03's committed outputs (tools/reference.py).  Run it after editing
 # notebook 03 or executing it again; a test checks it.
 reference: $(VENV)/.installed-$(PY)

@@ -24,11 +24,11 @@ HERE = pathlib.Path(__file__).parent
 def d2lrec_path(seed=0):
     """Run the chapter as ``python -m d2lrec train`` does; return
     (test RMSE, seconds)."""
-    from d2lrec.threads import use_all_cores
+    from d2lrec.lab.threads import use_all_cores
     use_all_cores()
     from mxnet import npx
 
-    from d2lrec.experiment import train_and_evaluate
+    from d2lrec.lab.experiment import train_and_evaluate
     npx.set_np()
     start = time.perf_counter()
     result = train_and_evaluate(seed=seed, plot=False)

@@ -20,7 +20,7 @@ benchmark, not a test: read the numbers, don't assert on them.
 """
 import time
 
-from d2lrec.threads import use_all_cores
+from d2lrec.lab.threads import use_all_cores
 
 use_all_cores()  # as python -m d2lrec does, before mxnet loads
 
@@ -28,7 +28,7 @@ import mxnet as mx  # noqa: E402
 import numpy as onp  # noqa: E402
 from mxnet import autograd, gluon, np, npx  # noqa: E402
 
-from d2lrec.loss import L2Loss  # noqa: E402
+from d2lrec.lab.loss import L2Loss  # noqa: E402
 from d2lrec.autorec import AutoRec  # noqa: E402
 
 BATCH, USERS, HIDDEN = 256, 943, 500

@@ -8,7 +8,7 @@ u2-u5 with seed 0, and d2lrec's random 90/10 splits with seeds 0-4.
 On each, every step is trained on that protocol's training set only
 and tested once, after the last epoch of its fixed budget; a blend's
 weights are fitted on a validation split carved from that training set
-(`d2lrec.blend`).  The steps (`steps`): the chapter's settings; the
+(`d2lrec.lab.blend`).  The steps (`steps`): the chapter's settings; the
 blend's I-AutoRec alone, one net and two nets averaged; a blend of
 I-AutoRec, U-AutoRec and MF; ``--preset blend``, one and two nets per
 member.  The nets that several steps share are trained once
@@ -36,7 +36,7 @@ PROTOCOLS = ([('u1', 'u1', seed) for seed in range(3)]
 def steps():
     """The steps, in order: (name, blend or Config, what the row reads
     from a blend's run: ``'blend'`` or a member's name)."""
-    from d2lrec.config import BLEND, Blend, Config
+    from d2lrec.lab.config import BLEND, Blend, Config
     first, *_ = BLEND.members
     three = Blend(tuple((name, config) for name, config in BLEND.members
                         if name in ('I-AutoRec', 'U-AutoRec sigmoid',
@@ -52,7 +52,7 @@ def steps():
 
 def routes():
     """The routes tried for one model: (name, Config)."""
-    from d2lrec.config import BLEND, TUNED
+    from d2lrec.lab.config import BLEND, TUNED
     base = BLEND.members[0][1]
     return (('the blend\'s I-AutoRec', base),
             ('--preset tuned', TUNED),
@@ -71,7 +71,7 @@ def routes():
 
 def measure_routes(data):
     """Each route's validation RMSE on u1 with seed 0."""
-    from d2lrec.experiment import train_and_evaluate
+    from d2lrec.lab.experiment import train_and_evaluate
     rows = []
     for name, config in routes():
         run = train_and_evaluate(dataclasses.replace(config, split_mode='u1'),
@@ -85,9 +85,9 @@ def measure_routes(data):
 
 def measure_steps(data):
     """Every step's test RMSE and seconds on every protocol."""
-    from d2lrec.blend import train_blend
-    from d2lrec.config import Blend
-    from d2lrec.experiment import train_and_evaluate
+    from d2lrec.lab.blend import train_blend
+    from d2lrec.lab.config import Blend
+    from d2lrec.lab.experiment import train_and_evaluate
     rows = []
     for protocol, split_mode, seed in PROTOCOLS:
         preds_of = {}
@@ -110,7 +110,7 @@ def measure_steps(data):
 
 
 def main():
-    from d2lrec.threads import use_all_cores
+    from d2lrec.lab.threads import use_all_cores
     use_all_cores()
     from d2lrec.data import read_data_ml100k
     data = read_data_ml100k()

@@ -102,8 +102,8 @@ def d2lrec_runs(data):
     every protocol; return their rows."""
     from dataclasses import replace
 
-    from d2lrec.config import TUNED, Config
-    from d2lrec.experiment import train_and_evaluate
+    from d2lrec.lab.config import TUNED, Config
+    from d2lrec.lab.experiment import train_and_evaluate
     rows = []
     for method, config in ((CHAPTER_ROW, Config()), (TUNED_ROW, TUNED)):
         for protocol, split_mode, seed in PROTOCOLS:
@@ -127,7 +127,7 @@ def main():
     if args.surprise:
         surprise_runs(args.surprise)
         return
-    from d2lrec.threads import use_all_cores
+    from d2lrec.lab.threads import use_all_cores
     use_all_cores()
     from d2lrec.data import read_data_ml100k
     data = read_data_ml100k()

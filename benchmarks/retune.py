@@ -1,8 +1,8 @@
 """The tuned preset under a clean protocol: its settings chosen again on
 each protocol's own training data (beyond D2L §16.4).
 
-``--preset tuned`` (`d2lrec.config.TUNED`) was chosen by
-`d2lrec.tune.coordinate_search` on a validation split of the seed-0
+``--preset tuned`` (`d2lrec.lab.config.TUNED`) was chosen by
+`d2lrec.lab.tune.coordinate_search` on a validation split of the seed-0
 random split's training set, which holds about 9% of each fold's
 ``u{k}.test`` and of the seed 1-4 test sets
 (benchmarks/validation_overlap.py).  Here the same search, from the same
@@ -30,18 +30,18 @@ import time
 from peers import PROTOCOLS
 from tables import write_csv
 
-#: The settings the search varies (`d2lrec.tune.SEARCH_SPACE`).
+#: The settings the search varies (`d2lrec.lab.tune.SEARCH_SPACE`).
 SEARCHED = ('num_epochs', 'lr', 'lr_schedule', 'hidden_layers',
             'decoder_act', 'dropout', 'wd')
 
 
 def main():
-    from d2lrec.threads import use_all_cores
+    from d2lrec.lab.threads import use_all_cores
     use_all_cores()
-    from d2lrec.config import TUNED
+    from d2lrec.lab.config import TUNED
     from d2lrec.data import read_data_ml100k
-    from d2lrec.experiment import train_and_evaluate
-    from d2lrec.tune import START, coordinate_search
+    from d2lrec.lab.experiment import train_and_evaluate
+    from d2lrec.lab.tune import START, coordinate_search
     data = read_data_ml100k()
     rows = []
     for protocol, split_mode, seed in PROTOCOLS:

@@ -1,6 +1,6 @@
 """How much of each test set the presets' validation splits hold.
 
-`d2lrec.tune.coordinate_search` chose ``--preset tuned`` on one
+`d2lrec.lab.tune.coordinate_search` chose ``--preset tuned`` on one
 validation split: 10% of the training ratings of the seed-0 random 90/10
 split (``train_and_evaluate(validation=True)``).  ``--preset blend``'s
 members were chosen on u1's, 10% of u1.base (benchmarks/how_far.py).
@@ -14,9 +14,9 @@ seconds.
 
     D2LREC_DATA_DIR=../shared/data python benchmarks/validation_overlap.py
 """
-from d2lrec.config import Config
+from d2lrec.lab.config import Config
 from d2lrec.data import read_data_ml100k, split_data_ml100k
-from d2lrec.experiment import VALIDATION_SEED_OFFSET
+from d2lrec.lab.experiment import VALIDATION_SEED_OFFSET
 from peers import PROTOCOLS
 from tables import write_csv
 

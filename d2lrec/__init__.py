@@ -26,7 +26,6 @@ mxnet finds them (`d2lrec._cuda`; with CPU mxnet it does nothing), or
 raises `StackError` saying which are missing, or that the NVIDIA driver
 is.
 """
-import importlib
 import sys
 import warnings
 
@@ -51,50 +50,30 @@ try:
     adapt_numpy()
 except KeyboardInterrupt:
     if sys.argv[:1] == ['-m']:
-        from d2lrec.cli import interrupted
+        from d2lrec.lab.cli import interrupted
         sys.exit(interrupted())
     raise
 
 #: Where each public name lives, in the book's order: §16.2's data,
-#: §16.3's MF and training loop, §16.4's AutoRec, then beyond the chapter.
+#: §16.3's MF and training loop, §16.4's AutoRec.  The lab's are
+#: `d2lrec.lab`'s, and answer here too (``d2lrec.train_and_evaluate``).
 _MODULES = {
-    'download': ('DATA_HUB', 'DataError', 'download_extract',
-                 'download_extract_ml100k', 'get_data_dir'),
-    'data': ('read_data_ml100k', 'read_items_ml100k', 'split_data_ml100k',
-             'load_data_ml100k', 'get_dataloader_workers'),
+    'datasets': ('DATA_HUB', 'DataError', 'get_data_dir'),
+    'download': ('download_extract', 'download_extract_ml100k'),
+    'data': ('read_data_ml100k', 'split_data_ml100k', 'load_data_ml100k',
+             'get_dataloader_workers', 'read_data'),
     'mf': ('MF', 'split_and_load_ml100k'),
     'train': ('train_recsys_rating', 'DivergenceError'),
-    'devices': ('try_gpu', 'try_all_gpus', 'choose_devices'),
-    'loss': ('L2Loss',),
+    'devices': ('try_gpu', 'try_all_gpus'),
     'plot': ('LivePlot',),
-    'autorec': ('AutoRec', 'evaluator', 'DeepAutoRec'),
-    'config': ('Config', 'TUNED', 'Blend', 'BLEND'),
-    'threads': ('use_all_cores',),
-    'models': ('build_net',),
-    'experiment': ('train_and_evaluate',),
-    'sweep': ('train_many', 'compare'),
-    'tune': ('coordinate_search',),
-    'blend': ('train_blend',),
-    'recommendations': ('predict_ratings', 'recommend', 'top_rated'),
-    'modelfile': ('save_model', 'load_model'),
+    'autorec': ('AutoRec', 'evaluator'),
     '_compat': ('StackError',),
 }
 #: The other names that §16.2-§16.4's published code calls, d2l's own
 #: (``d2l.mxnet``'s), imported on first use: they work here as they are.
 _D2L = ('plt', 'Timer', 'Animator', 'Accumulator')
 
-_HOMES = {name: f'd2lrec.{module}' for module, names in _MODULES.items()
-          for name in names}
-_HOMES.update(dict.fromkeys(_D2L, 'd2l.mxnet'))
+from d2lrec._lazy import lazy  # noqa: E402 (after the stack check)
 
-__all__ = sorted(_HOMES)
-
-
-def __getattr__(name):
-    if name not in _HOMES:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    return getattr(importlib.import_module(_HOMES[name]), name)
-
-
-def __dir__():
-    return __all__
+__all__, __getattr__, __dir__ = lazy(
+    __name__, _MODULES, dict.fromkeys(_D2L, 'd2l.mxnet'), 'd2lrec.lab')

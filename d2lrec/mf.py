@@ -1,17 +1,18 @@
 """Matrix factorization (D2L §16.3) on d2lrec's data path.
 
 `MF` is the book's model; its evaluator is
-`d2lrec.evaluation.rmse_evaluator`.  `split_and_load_ml100k`
+`d2lrec.lab.evaluation.rmse_evaluator`.  `split_and_load_ml100k`
 keeps the book's name and return values, but its loaders are
-`d2lrec.data.ArrayLoader`s: Gluon's DataLoader fetches the 90,000 training
-ratings one at a time, every epoch.
+`ArrayLoader`s, which batch NumPy arrays as Gluon's DataLoader does:
+the DataLoader fetches the 90,000 training ratings one at a time, every
+epoch.
 """
 import numpy as onp
 from mxnet import np
 from mxnet.gluon import nn
 from mxnet.util import use_np
 
-from d2lrec.data import (ArrayLoader, load_data_ml100k, read_data_ml100k,
+from d2lrec.data import (load_data_ml100k, read_data_ml100k,
                          split_data_ml100k)
 
 
@@ -66,3 +67,44 @@ def rating_loaders(train_data, test_data, num_users, num_items, batch_size,
              onp.asarray(scores, dtype=onp.float32)), batch_size,
             shuffle=training, last_batch='rollover' if training else 'keep'))
     return tuple(loaders)
+
+
+class ArrayLoader:
+    """Batches of the rows of NumPy `arrays`, each batch a list of
+    ``mxnet.np`` arrays, one per array (cf. Gluon's ``DataLoader``).
+
+    The batches are those of ``DataLoader`` on the same data, which
+    fetches rows one at a time: with `shuffle` the order comes from
+    NumPy's global generator, drawn as the DataLoader draws it; with
+    ``last_batch='rollover'`` the rows left over from an epoch start the
+    next one, with ``'keep'`` the last batch may be smaller.
+    """
+
+    def __init__(self, arrays, batch_size, shuffle=False, last_batch='keep'):
+        if last_batch not in ('keep', 'rollover'):
+            raise ValueError(f"last_batch must be 'keep' or 'rollover', got "
+                             f'{last_batch!r}')
+        self.arrays = tuple(onp.asarray(a) for a in arrays)
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.last_batch = last_batch
+        self._leftover = onp.zeros(0, dtype=onp.int64)
+
+    def __iter__(self):
+        n = len(self.arrays[0])
+        order = onp.random.permutation(n) if self.shuffle else onp.arange(n)
+        if self.last_batch == 'rollover':
+            order = onp.concatenate([self._leftover, order])
+            end = len(order) - len(order) % self.batch_size
+            self._leftover = order[end:]
+            order = order[:end]
+        for start in range(0, len(order), self.batch_size):
+            index = order[start:start + self.batch_size]
+            yield [np.array(a[index], dtype=a.dtype) for a in self.arrays]
+
+    def __len__(self):
+        """The number of batches in the next epoch, as the DataLoader
+        counts them."""
+        n = len(self.arrays[0])
+        if self.last_batch == 'rollover':
+            return (len(self._leftover) + n) // self.batch_size
+        return -(-n // self.batch_size)

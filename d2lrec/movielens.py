@@ -1,11 +1,12 @@
-"""The files of MovieLens 100K, parsed and checked (D2L §16.2, "The
-MovieLens Dataset").
+"""The files of MovieLens 100K, parsed and checked, and what is wrong
+with a dataset's folder (D2L §16.2, "The MovieLens Dataset").
 
 ``u.data`` holds the ratings, ``u.info`` their counts and ``u.item`` the
-movies.  The book reads ``u.data`` unchecked; here `read_u_data` and
-`read_u_item` raise ValueError naming the file, the line and what is
-wrong with it.  They read a folder that is already there; `d2lrec.data`
-finds it (`d2lrec.download`) and turns their errors into `DataError`.
+movies.  The book reads ``u.data`` unchecked.  d2lrec reads a dataset's
+ratings once their hash says they are the real ones (`d2lrec.download`);
+when they are not, `folder_problem` says why, for ``u.data`` naming the
+line and what is wrong with it (`read_u_data`).  `fold_test_rows` reads
+the test set of a fold, `read_items` the movies' titles.
 """
 import csv
 import os
@@ -13,16 +14,16 @@ import re
 
 import pandas as pd
 
-#: The files of ``ml-100k/`` that d2lrec reads: ``u.data`` is required;
-#: ``u.info`` ("943 users", "1682 items", "100000 ratings") is optional
-#: and, when present, bounds the ids and the number of ratings;
-#: ``u.item`` holds the titles.
-U_DATA, U_INFO, U_ITEM = 'u.data', 'u.info', 'u.item'
+from d2lrec.datasets import (COLUMNS, DATA_DIR_ENV, DATASETS, DataError,
+                             file_hash)
 
-#: The columns of ``u.data`` (tab-separated integers, no header) and the
-#: range of its ratings.
-U_DATA_COLUMNS = ['user_id', 'item_id', 'rating', 'timestamp']
-RATING_RANGE = (1, 5)
+#: The files of ``ml-100k/`` that d2lrec reads: ``u.data``, the ratings;
+#: ``u.info`` ("943 users", "1682 items", "100000 ratings"), optional,
+#: which when present bounds the ids and the number of ratings; ``u.item``,
+#: the titles.  And the scale of the ratings.
+ML100K = DATASETS['ml-100k']
+U_DATA, U_INFO, U_ITEM = ML100K.ratings, ML100K.info, 'u.item'
+RATING_RANGE = ML100K.rating_range
 
 #: ``u.item``: Latin-1 text, one movie a line, '|'-separated: id, title,
 #: release date, video release date, IMDb URL and 19 genre flags.
@@ -43,11 +44,69 @@ def _show(line):
     return repr(line if len(line) <= 80 else line[:77] + '...')
 
 
+# ------------------------------------------------------------- the folder
+
+def where_to_put(name, root):
+    """The end of every `DataError` about the dataset `name` under
+    `root`: where to put a local copy."""
+    url = DATASETS[name].url
+    return (f'To use a local copy, put the zip from {url} at '
+            f'{os.path.join(root, name + ".zip")}, or its extracted folder '
+            f'at {os.path.join(root, name)}{os.sep}; or point '
+            f'{DATA_DIR_ENV} (or data_dir=) at the folder that holds them.')
+
+
+def folder_problem(dataset, folder, root):
+    """The `DataError` for the `folder` of `dataset` (a
+    `d2lrec.datasets.Dataset`) that fails its hash check: what is wrong
+    with it, for ``u.data`` down to its first malformed line or
+    out-of-range value when it has one."""
+    name, ratings = dataset.name, os.path.join(folder, dataset.ratings)
+    if not os.path.isdir(folder):
+        return DataError(f'{folder} is not a folder. It was left as it is; '
+                         f'move it away. ' + where_to_put(name, root))
+    if not os.path.isfile(ratings):
+        roles = {dataset.ratings: 'the ratings, required',
+                 dataset.info: 'their counts, optional'}
+        missing = [f'{f} ({role})' for f, role in roles.items()
+                   if f and not os.path.isfile(os.path.join(folder, f))]
+        held = ', '.join(sorted(os.listdir(folder))) or 'nothing'
+        return DataError(
+            f'{folder} exists but holds no {dataset.ratings}. Missing: '
+            f'{", ".join(missing)}; it holds: {held}. It was left as it '
+            f'is; complete it, or move it away so that d2lrec extracts '
+            f'the zip again. ' + where_to_put(name, root))
+    if dataset.ratings_hash is None:  # the zip beside it is checked
+        return DataError(
+            f'{folder} is checked by the zip it came from, and '
+            f'{folder}.zip is missing or is not the {dataset.title} zip '
+            f'({dataset.zip_hash[0]} {dataset.zip_hash[1]}). It was left '
+            f'as it is. ' + where_to_put(name, root))
+    algorithm, expected = dataset.ratings_hash
+    try:
+        found = file_hash(ratings, algorithm)
+    except OSError as e:
+        return DataError(f'cannot read {ratings}: {e}. '
+                         + where_to_put(name, root))
+    try:
+        if dataset.ratings == U_DATA:
+            read_u_data(folder)  # for its first concrete problem, if any
+    except ValueError as e:
+        return DataError(
+            f'{e}. {ratings} is not the {dataset.title} {dataset.ratings} '
+            f'(its {algorithm} differs); the files were left as they are. '
+            f'Replace them with the real ones. ' + where_to_put(name, root))
+    return DataError(
+        f'{ratings} is not the {dataset.title} {dataset.ratings}: its '
+        f'{algorithm} is {found}, expected {expected}. It was left as it '
+        f'is. ' + where_to_put(name, root))
+
+
 # ---------------------------------------------------------------- u.data
 
 def read_u_data(folder):
     """Return ``folder/u.data`` as a DataFrame with the columns
-    `U_DATA_COLUMNS`, all int64, checked.
+    `COLUMNS`, all int64, checked.
 
     Raises ValueError naming the file, the 1-based line and the line
     itself for a malformed line (not four tab-separated integers), a
@@ -117,11 +176,11 @@ def _parse_u_data(path):
     try:
         # With another number of fields on line 1, pandas would take the
         # first column as the index or drop columns without an error.
-        if first.count(b'\t') != len(U_DATA_COLUMNS) - 1:
+        if first.count(b'\t') != len(COLUMNS) - 1:
             raise ValueError('line 1 has the wrong number of fields')
         # Each row is the line of the same number: no header, no quoting,
         # blank lines kept (and rejected), empty fields not read as NaN.
-        return pd.read_csv(path, sep='\t', names=U_DATA_COLUMNS,
+        return pd.read_csv(path, sep='\t', names=COLUMNS,
                            dtype='int64', engine='c', header=None,
                            quoting=csv.QUOTE_NONE, skip_blank_lines=False,
                            na_filter=False)
@@ -148,11 +207,11 @@ def _malformed_line(path):
             fields = line.rstrip(b'\r\n').split(b'\t')
             if fields == [b'']:
                 return f'{where} is empty'
-            if len(fields) != len(U_DATA_COLUMNS):
-                return (f'{where}: expected {len(U_DATA_COLUMNS)} '
+            if len(fields) != len(COLUMNS):
+                return (f'{where}: expected {len(COLUMNS)} '
                         f'tab-separated fields (user id, item id, rating, '
                         f'timestamp), got {len(fields)}: {_show(line)}')
-            for column, field in zip(U_DATA_COLUMNS, fields):
+            for column, field in zip(COLUMNS, fields):
                 what = column.replace('_', ' ')
                 if not _INT.fullmatch(field):
                     return (f'{where}: the {what} {_show(field)} is not an '
@@ -190,7 +249,50 @@ def _read_u_info(folder):
     return counts
 
 
+# ----------------------------------------------------------------- folds
+
+def fold_test_rows(data, folder, fold):
+    """The rows of `data` that ``folder/<fold>.test`` lists: the test set
+    of a canonical fold (u1 ... u5)."""
+    path = os.path.join(folder, f'{fold}.test')
+    try:
+        test = pd.read_csv(path, sep='\t', names=COLUMNS,
+                           dtype='int64')
+    except (OSError, ValueError) as e:
+        raise DataError(f'cannot read the fold {fold} from {path}: {e}. '
+                        f'It ships in ml-100k.zip; re-extract the zip or '
+                        f'use another split.') from e
+    pairs = pd.MultiIndex.from_frame(data[['user_id', 'item_id']])
+    is_test = pairs.isin(pd.MultiIndex.from_frame(test[['user_id',
+                                                         'item_id']]))
+    if is_test.sum() != len(test):
+        raise DataError(f'{path} lists {len(test)} ratings, of which '
+                        f'{is_test.sum()} are in the data: it does not '
+                        f'belong to this u.data.')
+    return data[is_test]
+
+
 # ---------------------------------------------------------------- u.item
+
+def read_items(folder):
+    """Return the movies of ``folder/u.item`` (see `read_u_item`); a
+    missing or garbled file raises `DataError` saying what to do."""
+    path = os.path.join(folder, U_ITEM)
+    url = ML100K.url
+    try:
+        return read_u_item(folder)
+    except OSError as e:
+        raise DataError(
+            f'cannot read the movie titles {path}: {e.strerror or e}. '
+            f'It ships in ml-100k.zip ({url}); copy u.item from there '
+            f'into {folder}, or point {DATA_DIR_ENV} (or data_dir=) at a '
+            f'root whose ml-100k/ has it.') from e
+    except ValueError as e:
+        raise DataError(
+            f'{path} is not the MovieLens 100K u.item: {e}. It was left '
+            f'as it is; replace it with the u.item of ml-100k.zip '
+            f'({url}).') from e
+
 
 def read_u_item(folder):
     """Return the movies of ``folder/u.item``: a DataFrame indexed by the

@@ -6,17 +6,8 @@ matplotlib writes the date into it) and redraws through ``clear_output``
 same display in place, so a notebook keeps exactly one figure output.
 """
 import io
-import sys
 
 from matplotlib.figure import Figure
-
-
-def in_notebook():
-    """Return True inside a Jupyter (IPython kernel) session."""
-    if 'IPython' not in sys.modules:
-        return False
-    from IPython import get_ipython
-    return getattr(get_ipython(), 'kernel', None) is not None
 
 
 class LivePlot:

@@ -1,33 +1,27 @@
-"""The training loop for rating prediction (D2L §16.3/§16.4,
-``d2l.train_recsys_rating``).
-
-d2lrec replaces d2l's version, which adds a running sum to its accumulator
-every batch (so it prints "train loss 0.000"), counts matrix elements as
-examples, evaluates ``try_all_gpus()`` at import time, and plots SVG.
-"""
+"""The training loop for rating prediction (D2L §16.3/§16.4): d2l's
+``train_recsys_rating`` adds a running sum to its accumulator every batch
+(it prints "train loss 0.000"), counts matrix elements as examples,
+evaluates ``try_all_gpus()`` at import time, and plots SVG."""
 import math
+import sys
 import time
 
 from mxnet import autograd, np
 from mxnet.util import use_np
 
-from d2lrec.config import Config
+from d2lrec.datasets import RATING_RANGE
 from d2lrec.devices import split_batch, try_all_gpus
-from d2lrec.movielens import RATING_RANGE
-from d2lrec.plot import LivePlot, in_notebook
+
+#: The chapter's learning rate (its Adam's, D2L §16.4), which a
+#: `DivergenceError` names.
+CHAPTER_LR = 0.002
 
 
 class DivergenceError(ArithmeticError):
-    """Training diverged: the model it gives is not usable.  Raised after
-    an epoch whose mean train loss is NaN or infinite, or whose test RMSE
-    is NaN, infinite or larger than the width of the rating scale (4 on
-    1-5), which no prediction within the scale can reach.  D2L §16.3's
-    loop would go on printing ``nan``, or RMSEs such as 7e11.
-
-    The message names the epoch, the figure and the learning rate, the
-    usual cause.  The parameters are then NaN or huge: initialize the
-    model again before training it again.
-    """
+    """Training diverged (D2L §16.3's loop would go on printing ``nan``):
+    an epoch's mean train loss is not finite, or its test RMSE is not
+    finite or wider than the rating scale.  Initialize the model again
+    before training it again."""
 
 
 def _check_diverged(epoch, num_epochs, train_loss, test_rmse, trainer):
@@ -35,29 +29,24 @@ def _check_diverged(epoch, num_epochs, train_loss, test_rmse, trainer):
     `test_rmse` (None when the epoch was not evaluated) is not finite or
     wider than the rating scale."""
     low, high = RATING_RANGE
-    bad = []
-    if not math.isfinite(train_loss):
-        bad.append(f'the mean train loss is {train_loss}')
-    if test_rmse is not None:
-        if not math.isfinite(test_rmse):
-            bad.append(f'the test RMSE is {test_rmse}')
-        elif test_rmse > high - low:
-            bad.append(f'the test RMSE is {test_rmse:.4g}, more than '
-                       f'{high - low}, the width of the rating scale '
-                       f'{low}-{high}')
+    bad = [] if math.isfinite(train_loss) else [
+        f'the mean train loss is {train_loss}']
+    if test_rmse is not None and not math.isfinite(test_rmse):
+        bad.append(f'the test RMSE is {test_rmse}')
+    elif test_rmse is not None and test_rmse > high - low:
+        bad.append(f'the test RMSE is {test_rmse:.4g}, more than '
+                   f'{high - low}, the width of the rating scale '
+                   f'{low}-{high}')
     if not bad:
         return
     try:
-        lr = float(trainer.learning_rate)
+        cause = (f'learning rate too high? got '
+                 f'lr={float(trainer.learning_rate):g}; lower it (the '
+                 f"chapter's Adam uses {CHAPTER_LR:g}), re-initialize the "
+                 f'model and train again')
     except Exception:  # no optimizer with a learning rate
-        lr = None
-    if lr is None:
         cause = ('learning rate too high? Lower it, re-initialize the '
                  'model and train again')
-    else:
-        cause = (f'learning rate too high? got lr={lr:g}; lower it (the '
-                 f"chapter's Adam uses {Config.lr:g}), re-initialize the "
-                 f'model and train again')
     raise DivergenceError(
         f'training diverged in epoch {epoch}/{num_epochs}: '
         f'{" and ".join(bad)}. Likely cause: {cause}.')
@@ -69,29 +58,23 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
                         progress=None, verbose=True, every_epoch=True,
                         **kwargs):
     """Train `net` for rating prediction and return the per-epoch history
-    (D2L §16.3, used by §16.4; the book's returns None, docs/book.md says
-    why this differs).
+    (D2L §16.3, used by §16.4; the book's returns None, docs/book.md).
 
     Arguments are the book's: each batch from `train_iter` is split over
-    `devices` (default: `try_all_gpus()`) with ``split_and_load``; the last
-    array of a batch is the label, the others the inputs (a single array is
-    both, as in AutoRec).  After each epoch `evaluator` gives the test RMSE:
-    ``evaluator(net, test_iter, inter_mat, devices)`` when ``inter_mat=`` is
-    passed (AutoRec), else ``evaluator(net, test_iter, devices)``.  With
-    `every_epoch` False only the last epoch is evaluated (a sweep uses
-    nothing else); the other epochs' ``test_rmse`` is then None.
+    `devices` (default: `try_all_gpus()`); its last array is the label,
+    the others the inputs (a single array is both, as in AutoRec).  After
+    each epoch (with `every_epoch` False, the last only) `evaluator`
+    gives the test RMSE: ``evaluator(net, test_iter, inter_mat,
+    devices)`` when ``inter_mat=`` is passed, else ``evaluator(net,
+    test_iter, devices)``.  `plot` draws a live curve (default: inside
+    Jupyter), or is an object whose ``add(epoch, (train_loss,
+    test_rmse))`` gets each epoch's point; `progress`, a file, gets a
+    line per epoch; `verbose` prints the book's two summary lines.
 
-    `plot` draws a live curve (default: only inside Jupyter), or is an
-    object with `LivePlot`'s ``add(epoch, (train_loss, test_rmse))``,
-    which then gets each epoch's point; `progress`, a file such as
-    ``sys.stderr``, gets one line per epoch; `verbose` prints the book's
-    two summary lines at the end.  Returns a list of dicts with
-    ``epoch``, ``train_loss`` (the mean loss per example, whatever the
-    number of devices), ``test_rmse`` and ``seconds`` (training time of
-    the epoch).  Raises `DivergenceError` after an
-    epoch whose train loss is not finite, or whose test RMSE is not
-    finite or larger than the width of the rating scale, and
-    `ValueError` for a batch that does not split evenly over `devices`.
+    Returns a dict per epoch: ``epoch``, ``train_loss`` (the mean loss per
+    example), ``test_rmse`` (None where not evaluated) and ``seconds``.
+    Raises `DivergenceError`, and ValueError for a batch that does not
+    split evenly over `devices`.
     """
     devices = devices or try_all_gpus()
     # The nets run in NumPy mode, so their parameters are mxnet.numpy
@@ -99,9 +82,11 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
     trainer.optimizer.allow_np_array = True
     if plot is None:
         plot = in_notebook()
-    animator = plot if hasattr(plot, 'add') else LivePlot(
-        xlabel='epoch', xlim=[1, num_epochs], ylim=[0, 2],
-        legend=['train loss', 'test RMSE']) if plot else None
+    animator = plot if hasattr(plot, 'add') else None
+    if plot and not animator:
+        from d2lrec.plot import LivePlot
+        animator = LivePlot(xlabel='epoch', xlim=[1, num_epochs],
+                            ylim=[0, 2], legend=['train loss', 'test RMSE'])
     history = []
     for epoch in range(num_epochs):
         loss_sum, num_examples = np.zeros((), dtype='float64'), 0
@@ -155,3 +140,11 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer,
               f'test RMSE {last["test_rmse"]:.3f}')
         print(f'{examples_per_sec:.1f} examples/sec on {devices}')
     return history
+
+
+def in_notebook():
+    """Return True inside a Jupyter (IPython kernel) session."""
+    if 'IPython' not in sys.modules:
+        return False
+    from IPython import get_ipython
+    return getattr(get_ipython(), 'kernel', None) is not None

@@ -4,8 +4,8 @@ synthetic one (with titles, `synthetic_titles`; with folds,
 support.py.
 
 `d2lrec.download` checks ``u.data`` against the real file's sha256, so
-tests that read synthetic data patch ``U_DATA_SHA256`` to the synthetic
-file's hash (`set_u_data_hash`, `synthetic_ml100k`).
+tests that read synthetic data patch the record's ``ratings_hash`` to
+the synthetic file's hash (`set_u_data_hash`, `synthetic_ml100k`).
 """
 import hashlib
 import os
@@ -13,10 +13,11 @@ import os
 import numpy as np
 import pytest
 
-import d2lrec.download as DOWNLOAD
+import d2lrec.datasets as DATASETS
+from d2lrec.download import download_extract_ml100k
 from support import (FOLDS, NUM_ITEMS, NUM_RATINGS, NUM_USERS, make_ratings,
-                     make_zip, refused_port, sha256, u_data_bytes,
-                     u_info_bytes, u_item_bytes)
+                     make_zip, patch_dataset, refused_port, sha256,
+                     u_data_bytes, u_info_bytes, u_item_bytes)
 
 
 @pytest.fixture
@@ -39,8 +40,7 @@ def refused_url():
 @pytest.fixture
 def no_network(monkeypatch, refused_url):
     """Point the download of ml-100k at a refused port."""
-    monkeypatch.setitem(DOWNLOAD.DATA_HUB, 'ml-100k',
-                        (refused_url, '0' * 40))
+    patch_dataset(monkeypatch, url=refused_url, zip_hash=('sha1', '0' * 40))
 
 
 @pytest.fixture(scope='module')
@@ -49,9 +49,9 @@ def real_data():
     in CI (``CI`` set) fail instead."""
     try:
         if not os.environ.get('D2LREC_DATA_DIR'):
-            raise DOWNLOAD.DataError('D2LREC_DATA_DIR is not set')
-        DOWNLOAD.download_extract_ml100k(timeout=5)
-    except DOWNLOAD.DataError as e:
+            raise DATASETS.DataError('D2LREC_DATA_DIR is not set')
+        download_extract_ml100k(timeout=5)
+    except DATASETS.DataError as e:
         if os.environ.get('CI'):
             pytest.fail(f'CI needs the real ML-100K: {e}')
         pytest.skip(f'no real ML-100K: {e}')
@@ -85,7 +85,7 @@ def set_u_data_hash(monkeypatch):
         if not isinstance(data, bytes):
             with open(data, 'rb') as f:
                 data = f.read()
-        monkeypatch.setattr(DOWNLOAD, 'U_DATA_SHA256', sha256(data))
+        patch_dataset(monkeypatch, ratings_hash=('sha256', sha256(data)))
         return sha256(data)
     return patch
 

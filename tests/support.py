@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from d2lrec.config import Config
+from d2lrec.lab.config import Config
 
 NUM_USERS, NUM_ITEMS, NUM_RATINGS = 30, 40, 400
 NAMES = ['user_id', 'item_id', 'rating', 'timestamp']
@@ -150,7 +150,7 @@ def trained_like(model, num_users, num_items, scale=1.0, dropout=0.05):
     import mxnet as mx
     from mxnet import np
 
-    from d2lrec.models import build_net
+    from d2lrec.lab.models import build_net
     config = Config(model=model, hidden_layers=(4,), num_factors=3,
                     dropout=dropout)
     net = build_net(config, num_users, num_items)
@@ -266,6 +266,14 @@ class ZipServer:
             self.httpd.shutdown()
             self.httpd.server_close()
             self.thread.join(timeout=5)
+
+
+def patch_dataset(monkeypatch, name='ml-100k', **fields):
+    """Change the record of the dataset `name` (its URL, its hashes ...)
+    for the test, as ``d2lrec.datasets.DATASETS`` holds it."""
+    import d2lrec.datasets as DS
+    monkeypatch.setitem(DS.DATASETS, name,
+                        DS.DATASETS[name]._replace(**fields))
 
 
 def make_zip(files):

@@ -22,8 +22,8 @@ import sys
 
 import pytest
 
-from d2lrec.config import DEFAULT_EPOCHS, Config
-from d2lrec.reference import DECIMALS, reference, reference_key
+from d2lrec.lab.config import DEFAULT_EPOCHS, Config
+from d2lrec.lab.reference import DECIMALS, reference, reference_key
 from support import train_json
 
 OTHER_PYTHON = os.environ.get('D2LREC_OTHER_PYTHON')
@@ -53,7 +53,7 @@ def test_every_epoch_is_the_other_stacks_bit_for_bit(model):
                     reason='make test-isa runs it (D2LREC_ISA_TEST=1)')
 @pytest.mark.usefixtures('real_data')
 def test_the_most_chaotic_runs_stay_within_the_grids_tolerance():
-    from d2lrec.sweep import train_many
+    from d2lrec.lab.sweep import train_many
     measured = reference()
     configs = [Config(encoder_act='relu', decoder_act=decoder, seed=seed)
                for decoder in ('sigmoid', 'tanh', 'relu', 'identity')

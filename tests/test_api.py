@@ -1,7 +1,7 @@
-"""d2lrec's public API (``dir(d2lrec)``), used as a script uses it: in a
-fresh Python process that has not set MXNet's NumPy mode, and in one that
-has.  Every public function runs there, small, on the real data, and the
-caller's mode is the same afterwards.
+"""d2lrec's public API (``dir(d2lrec)``, ``dir(d2lrec.lab)``), used as a
+script uses it: in a fresh Python process that has not set MXNet's NumPy
+mode, and in one that has.  Every public function runs there, small, on
+the real data, and the caller's mode is the same afterwards.
 """
 import pathlib
 import subprocess
@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import d2lrec
+from d2lrec import lab
 
 #: Each public name, called as a reader would; the script fails on the
 #: first error, and if a public name was not called (a new one must be
@@ -17,8 +18,9 @@ import d2lrec
 SCRIPT = '''
 import sys, tempfile
 import d2lrec
-from d2lrec import Config
-from d2lrec.evaluation import rmse_evaluator
+from d2lrec import lab
+from d2lrec.lab import Config
+from d2lrec.lab.evaluation import rmse_evaluator
 if sys.argv[1] == 'set_np':
     from mxnet import npx
     npx.set_np()
@@ -29,10 +31,11 @@ called = set()
 
 def use(name):
     called.add(name)
-    return getattr(d2lrec, name)
+    return getattr(lab if name in lab.__all__ else d2lrec, name)
 
 data, num_users, num_items = use('read_data_ml100k')()
-ml100k = data, num_users, num_items
+ml100k = use('read_data')()
+assert ml100k.num_users == num_users and ml100k.data.equals(data)
 items = use('read_items_ml100k')()
 use('get_data_dir')()
 assert use('download_extract')('ml-100k') == use('download_extract_ml100k')()
@@ -71,7 +74,7 @@ num_users, num_items, train_iter, test_iter = use('split_and_load_ml100k')(
 mf = use('MF')(10, num_users, num_items)
 mf.initialize(ctx=devices, init=mx.init.Normal(0.01))
 trainer = gluon.Trainer(mf.collect_params(), 'adam', {'learning_rate': 0.002})
-d2lrec.train_recsys_rating(mf, train_iter, test_iter, d2lrec.L2Loss(),
+d2lrec.train_recsys_rating(mf, train_iter, test_iter, lab.L2Loss(),
                            trainer, 1, devices, rmse_evaluator,
                            plot=False, verbose=False)
 
@@ -107,7 +110,7 @@ use('use_all_cores')
 for error in ('DataError', 'DivergenceError', 'StackError'):
     assert issubclass(use(error), Exception)
 
-missed = set(d2lrec.__all__) - called
+missed = (set(d2lrec.__all__) | set(lab.__all__)) - called
 assert not missed, f'not called: {sorted(missed)}'
 after = util.is_np_shape(), util.is_np_array()
 assert after == modes, f'the mode was {modes}, is {after}'
@@ -128,6 +131,7 @@ def test_every_public_name_works_in_a_fresh_process(caller):
 def test_no_module_hides_a_public_name():
     """Importing ``d2lrec.x`` binds ``x`` in the package: a module named
     like a public name would replace it once imported."""
-    modules = {path.stem for path in pathlib.Path(d2lrec.__file__).parent
-               .glob('*.py')}
-    assert not modules & set(d2lrec.__all__)
+    for package in (d2lrec, lab):
+        modules = {path.stem for path in pathlib.Path(package.__file__)
+                   .parent.glob('*.py')}
+        assert not modules & set(package.__all__)

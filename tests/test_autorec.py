@@ -7,8 +7,9 @@ import pytest
 from mxnet import autograd, gluon, np
 from mxnet.gluon.data import DataLoader
 
-from d2lrec.autorec import AutoRec, DeepAutoRec, evaluator
-from d2lrec.config import ACTIVATIONS
+from d2lrec.autorec import AutoRec, evaluator
+from d2lrec.lab.config import ACTIVATIONS
+from d2lrec.lab.models import DeepAutoRec
 from support import ratings_matrix
 
 

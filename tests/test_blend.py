@@ -1,4 +1,4 @@
-"""Blends (d2lrec.blend): the least-squares weights against NumPy's
+"""Blends (d2lrec.lab.blend): the least-squares weights against NumPy's
 polynomial fit, the blend's clipping and unseen rating, a member's nets,
 and a small blend of the three model kinds on synthetic data, checked
 against its members' own runs; the settings of a blend (config.Blend)."""
@@ -8,14 +8,14 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
-from d2lrec import blend
-from d2lrec.blend import (UNSEEN_RATING, combine, fit_weights,
-                          member_predictions, rating_matrices, train_blend)
-from d2lrec.config import BLEND, PRESETS, Blend, Config
+from d2lrec.lab import blend
+from d2lrec.lab.blend import (combine, fit_weights, member_predictions,
+                              rating_matrices, train_blend)
+from d2lrec.lab.config import BLEND, PRESETS, Blend, Config
 from d2lrec.data import read_data_ml100k
-from d2lrec.evaluation import observed_rmse
-from d2lrec.experiment import split, train_and_evaluate
-from d2lrec.models import predict
+from d2lrec.lab.evaluation import observed_rmse
+from d2lrec.lab.experiment import split, train_and_evaluate
+from d2lrec.lab.models import predict
 
 SMALL = Config(hidden_layers=(8,), num_epochs=2, batch_size=8, clip=True,
                unseen_rating=3)
@@ -48,7 +48,7 @@ def test_the_blend_is_clipped_and_rates_unseen_users_and_items_3():
     weights = [2., -1., 0.5]  # 2 * a - b + 0.5
     train = onp.array([[4., 0.], [0., 0.]])  # only item 0 and user 0 seen
     assert combine(preds, weights, train).tolist() == [
-        [1., UNSEEN_RATING], [UNSEEN_RATING, UNSEEN_RATING]]
+        [1., 3.], [3., 3.]]
     train[1, 1] = 5.  # every item and user seen
     assert combine(preds, weights, train).tolist() == [[1., 1.], [1.5, 3.5]]
 
@@ -59,15 +59,16 @@ def test_a_member_averages_nets_seeded_seed_and_seed_plus_1(
     _, num_users, num_items = data
     config = dataclasses.replace(SMALL, clip=False, unseen_rating=None,
                                  seed=3)
-    train_data, _ = split(config, data)
+    parts = split(config, data)
+    train_data, _ = parts
     preds = [predict(train_and_evaluate(config, data=data, init_seed=seed,
                                         return_net=True, plot=False,
                                         verbose=False).net,
                      'autorec', num_users, num_items, train_data, mx.cpu())
              for seed in (3, 4)]
     assert not onp.allclose(*preds)
-    assert member_predictions(config, data, nets=2)[0] == pytest.approx(
-        (preds[0] + preds[1]) / 2)
+    assert member_predictions(config, data, parts, nets=2)[0] == (
+        pytest.approx((preds[0] + preds[1]) / 2))
 
 
 def test_init_seed_seeds_the_net_and_not_the_split(synthetic_folds):
@@ -96,8 +97,9 @@ def test_a_blend_of_the_three_kinds(synthetic_ml100k):
     # The weights come from the validation split, the RMSE from the test.
     configs = [dataclasses.replace(config, seed=1) for _, config in MEMBERS]
     for validation in (True, False):
-        train, ratings = rating_matrices(configs[0], data, validation)
-        preds = [member_predictions(config, data, validation)[0]
+        parts = split(configs[0], data, validation)
+        train, ratings = rating_matrices(parts, *data[1:])
+        preds = [member_predictions(config, data, parts, validation)[0]
                  for config in configs]
         if validation:
             weights = fit_weights(preds, ratings)

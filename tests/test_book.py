@@ -5,8 +5,9 @@ published.  Each chapter runs as a reader would run it with d2lrec: its
 cells saved as one ``.py`` file with ``from d2l import mxnet as d2l``
 changed to ``import d2lrec as d2l`` and nothing else, in a fresh process,
 on the real data (``$D2LREC_DATA_DIR``).  Its training is unseeded, so
-only its end is checked.  The cells that d2lrec keeps verbatim must be
-the book's.
+only its end is checked, and what it loaded: no module of the lab
+(``d2lrec/lab/``), and for §16.4 at most `BOOK_PATH_LINES` lines of
+d2lrec.  The cells that d2lrec keeps verbatim must be the book's.
 
 ``split_mode='book'`` must give the test set that the book's own
 ``split_data_ml100k`` draws in a fresh process: 9,849 ratings, whose
@@ -14,6 +15,7 @@ sorted ``user item rating`` rows have the sha256 `BOOK_TEST_SET`.
 """
 import importlib
 import inspect
+import json
 import re
 import subprocess
 import sys
@@ -38,6 +40,20 @@ def digest(test):
     text = ''.join(f'{u}\\t{i}\\t{r}\\n' for u, i, r in rows)
     print(len(rows), hashlib.sha256(text.encode()).hexdigest())
 '''
+
+
+#: Writes the lines of each d2lrec module the script loaded, by name, to
+#: ``loaded.json``.
+LOADED = '''
+import json, sys
+with open('loaded.json', 'w') as f:
+    json.dump({name: sum(1 for _ in open(module.__file__, 'rb'))
+               for name, module in sys.modules.items()
+               if name.split('.')[0] == 'd2lrec'}, f)
+'''
+
+#: The most lines of d2lrec that the book's §16.4 code may load.
+BOOK_PATH_LINES = 1000
 
 
 def on_d2lrec(cells):
@@ -79,12 +95,20 @@ def test_d2lrecs_copies_are_the_books_cells(chapter, name):
     ('mf', r'train loss [\d.]+, test RMSE ([\d.]+)', 1.1),
     ('autorec', r'train loss [\d.]+, test RMSE ([\d.]+)', 0.93)])
 def test_the_books_code_runs_on_d2lrec(tmp_path, chapter, end, worst):
-    out = run(on_d2lrec(book_cells(chapter)), tmp_path)
+    """It runs, loads no module of the lab, and §16.4's loads at most
+    `BOOK_PATH_LINES` lines of d2lrec."""
+    out = run(on_d2lrec(book_cells(chapter)) + LOADED, tmp_path)
     found = re.search(end, out)
     assert found, out[-2000:]
     if worst:
         assert float(found[1]) <= worst
         assert out.splitlines()[-1].endswith('examples/sec on [cpu(0)]')
+    loaded = json.loads((tmp_path / 'loaded.json').read_text())
+    print(chapter, sum(loaded.values()), 'lines:', loaded)
+    assert 'd2lrec.download' in loaded  # the data came through d2lrec
+    assert not [name for name in loaded if name.startswith('d2lrec.lab')]
+    if chapter == 'autorec':
+        assert sum(loaded.values()) <= BOOK_PATH_LINES, loaded
 
 
 @pytest.mark.usefixtures('real_data')

@@ -273,11 +273,11 @@ def test_train_a_small_setting_in_the_browser(page):
 def library_rmse():
     """The same run, by d2lrec in a new process."""
     out = subprocess.run([sys.executable, '-c', '''
-import d2lrec
+from d2lrec import lab
 from mxnet import npx
 npx.set_np()
-result = d2lrec.train_and_evaluate(d2lrec.Config(hidden_layers=(20,),
-                                   num_epochs=%d), plot=False, verbose=False)
+result = lab.train_and_evaluate(lab.Config(hidden_layers=(20,),
+                                num_epochs=%d), plot=False, verbose=False)
 print(result['test_rmse'])''' % EPOCHS], capture_output=True, text=True,
                          timeout=PATIENCE)
     assert out.returncode == 0, out.stderr

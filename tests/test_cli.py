@@ -1,4 +1,4 @@
-"""The command line (d2lrec.cli): options and presets, usage errors,
+"""The command line (d2lrec.lab.cli): options and presets, usage errors,
 train and recommend on synthetic data, and its exit statuses (0, 1 with
 one message, 2 for usage, 130 for Ctrl-C)."""
 import dataclasses
@@ -14,11 +14,11 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
-from d2lrec import cli, experiment
-from d2lrec.blend import train_blend
-from d2lrec.config import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, PRESETS,
-                           TUNED, Blend, Config)
-from d2lrec.experiment import train_and_evaluate
+from d2lrec.lab import cli, experiment
+from d2lrec.lab.blend import train_blend
+from d2lrec.lab.config import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, PRESETS,
+                               TUNED, Blend, Config)
+from d2lrec.lab.experiment import train_and_evaluate
 from support import FOLDS
 
 
@@ -376,7 +376,7 @@ def test_a_user_beyond_the_data_shows_recommends_usage(synthetic_folds,
 
 FINALIZER_INTERRUPTED = '''
 import os, signal, sys, time
-from d2lrec.cli import interrupt
+from d2lrec.lab.cli import interrupt
 
 class Array:
     def __del__(self):  # as mxnet's arrays free themselves

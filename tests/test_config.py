@@ -1,4 +1,4 @@
-"""One experiment's settings as one value (d2lrec.config): the
+"""One experiment's settings as one value (d2lrec.lab.config): the
 chapter's defaults, values checked with a clear message, and the
 presets.  The command line made from its fields: test_cli.py."""
 import dataclasses
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from d2lrec.config import BLEND, PRESETS, TUNED, Config
+from d2lrec.lab.config import BLEND, PRESETS, TUNED, Config
 
 
 @pytest.mark.parametrize('setting, value, problem', [

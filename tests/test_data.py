@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from mxnet import gluon
 
-from d2lrec.data import (ArrayLoader, load_data_ml100k, read_data_ml100k,
+from d2lrec.data import (load_data_ml100k, read_data_ml100k,
                          split_data_ml100k)
-from d2lrec.download import DataError
+from d2lrec.datasets import DataError
+from d2lrec.mf import ArrayLoader
 from support import (FOLDS, NUM_ITEMS, NUM_USERS, make_ratings,
                      ratings_matrix)
 

@@ -1,10 +1,11 @@
-"""Choosing devices (d2lrec.devices): the book's try_gpu and
-try_all_gpus, and choose_devices with its reasons.  Splitting batches
-over devices: test_multi_device.py."""
+"""Choosing devices: the book's try_gpu and try_all_gpus
+(d2lrec.devices), and the command line's choose_devices with its reasons
+(d2lrec.lab.devices).  Splitting batches over devices:
+test_multi_device.py."""
 import mxnet as mx
 import pytest
 
-import d2lrec.devices as devices_module
+import d2lrec.lab.devices as devices_module
 from d2lrec.devices import try_all_gpus, try_gpu
 
 

@@ -14,13 +14,15 @@ import zipfile
 
 import pytest
 
+import d2lrec.datasets as DS
 import d2lrec.download as DL
+import d2lrec.fetch as FETCH
 from d2lrec.data import read_data_ml100k
 from support import (GOOD, INFO, ZipServer, full_disk_by_dev_full,
-                     full_disk_by_patched_write, make_zip, refused_port,
-                     sha256, snapshot)
+                     full_disk_by_patched_write, make_zip, patch_dataset,
+                     refused_port, sha256, snapshot)
 
-DataError = DL.DataError
+DataError = DS.DataError
 TIMEOUT = 5  # seconds; everything is local
 pytestmark = pytest.mark.usefixtures('no_network')
 
@@ -41,13 +43,13 @@ def server(ml100k_zip):
 
 @pytest.fixture
 def hub(monkeypatch, ml100k_zip):
-    """Return a function pointing DATA_HUB['ml-100k'] at a URL, with the
+    """Return a function pointing ml-100k's record at a URL, with the
     good zip's sha1, and make the synthetic u.data the expected one."""
     _, sha1, u_sha256, _ = ml100k_zip
-    monkeypatch.setattr(DL, 'U_DATA_SHA256', u_sha256)
+    patch_dataset(monkeypatch, ratings_hash=('sha256', u_sha256))
 
     def point(url):
-        monkeypatch.setitem(DL.DATA_HUB, 'ml-100k', (url, sha1))
+        patch_dataset(monkeypatch, url=url, zip_hash=('sha1', sha1))
     return point
 
 
@@ -67,7 +69,7 @@ def test_good_zip_is_downloaded_verified_and_extracted(server, hub, root,
     hub(server.url('/good/ml-100k.zip'))
     folder = DL.download_extract_ml100k(root, timeout=TIMEOUT)
     assert folder == str(root / 'ml-100k')
-    assert DL.file_hash(root / 'ml-100k' / 'u.data', 'sha256') == u_sha256
+    assert DS.file_hash(root / 'ml-100k' / 'u.data', 'sha256') == u_sha256
     assert (root / 'ml-100k' / 'README').is_file()
     assert (root / 'ml-100k.zip').read_bytes() == data
     assert sorted(os.listdir(root)) == ['ml-100k', 'ml-100k.zip']
@@ -97,9 +99,9 @@ def test_cached_zip_is_extracted_without_network(server, hub, root):
 
 def test_download_returns_the_zip_path(server, hub, root, ml100k_zip):
     hub(server.url('/good/ml-100k.zip'))
-    fname = DL.download('ml-100k', root, timeout=TIMEOUT)
+    fname = FETCH.download('ml-100k', root, timeout=TIMEOUT)
     assert fname == str(root / 'ml-100k.zip')
-    assert DL.file_hash(fname, 'sha1') == ml100k_zip[1]
+    assert DS.file_hash(fname, 'sha1') == ml100k_zip[1]
     assert os.listdir(root) == ['ml-100k.zip']
 
 
@@ -135,7 +137,7 @@ def test_refused_connection_raises_and_leaves_nothing(hub, root):
     assert f'could not download {url}' in message
     assert str(root / 'ml-100k.zip') in message
     assert str(root / 'ml-100k') + os.sep in message
-    assert DL.DATA_DIR_ENV in message
+    assert DS.DATA_DIR_ENV in message
     assert not root.exists()
 
 
@@ -147,7 +149,7 @@ def test_a_failed_download_leaves_no_new_folder(hub, tmp_path, monkeypatch,
     hub(refused())
     (tmp_path / 'kept').mkdir()
     root = tmp_path / 'kept' / 'new' / 'data'
-    monkeypatch.setenv(DL.DATA_DIR_ENV, str(root))
+    monkeypatch.setenv(DS.DATA_DIR_ENV, str(root))
     with pytest.raises(DataError, match='could not download'):
         DL.download_extract_ml100k(root if given == 'argument' else None,
                                    timeout=TIMEOUT)
@@ -212,7 +214,7 @@ def test_folder_without_u_data_raises_and_is_kept(hub, root):
 
 
 def test_verified_folder_is_used_without_network(synthetic_ml100k):
-    root, _ = synthetic_ml100k  # DATA_HUB points at a refused port
+    root, _ = synthetic_ml100k  # the record points at a refused port
     before = (root / 'ml-100k' / 'u.data').read_bytes()
     assert DL.download_extract_ml100k(root, timeout=TIMEOUT) == str(
         root / 'ml-100k')
@@ -223,23 +225,21 @@ def test_verified_folder_is_used_without_network(synthetic_ml100k):
 def test_the_books_download_extract_is_the_verified_one(synthetic_ml100k,
                                                         monkeypatch):
     root, _ = synthetic_ml100k
-    monkeypatch.setenv(DL.DATA_DIR_ENV, str(root))
+    monkeypatch.setenv(DS.DATA_DIR_ENV, str(root))
     assert DL.download_extract('ml-100k') == str(root / 'ml-100k')
     assert DL.download_extract('ml-100k', 'x') == str(root / 'x')
-    monkeypatch.setitem(DL.DATA_HUB, 'airfoil', ('http://x/a.dat', '0'))
-    with pytest.raises(ValueError, match="downloads only 'ml-100k'"):
+    with pytest.raises(ValueError, match="downloads \\('ml-100k', 'ml-1m'"):
         DL.download_extract('airfoil')
 
 
 def cache_zip_with_matching_sha1(root, hub, monkeypatch, content):
-    """Put `content` at root/ml-100k.zip and make DATA_HUB expect its sha1
-    (the network is unreachable), so only extraction can refuse it."""
+    """Put `content` at root/ml-100k.zip and make the record expect its
+    sha1 (the network is unreachable), so only extraction can refuse it."""
     root.mkdir()
     (root / 'ml-100k.zip').write_bytes(content)
     hub(refused())
-    url = DL.DATA_HUB['ml-100k'][0]
-    monkeypatch.setitem(DL.DATA_HUB, 'ml-100k',
-                        (url, hashlib.sha1(content).hexdigest()))
+    patch_dataset(monkeypatch,
+                  zip_hash=('sha1', hashlib.sha1(content).hexdigest()))
 
 
 @pytest.mark.parametrize('member', ['other/u.data', '../ml-100k/u.data',
@@ -266,35 +266,35 @@ def test_bad_zip_with_matching_sha1_is_refused(hub, root, monkeypatch):
 
 
 def test_get_data_dir_argument_wins(tmp_path, monkeypatch):
-    monkeypatch.setenv(DL.DATA_DIR_ENV, str(tmp_path / 'env'))
+    monkeypatch.setenv(DS.DATA_DIR_ENV, str(tmp_path / 'env'))
     monkeypatch.setenv('HOME', str(tmp_path / 'home'))
-    assert DL.get_data_dir(tmp_path / 'arg') == str(tmp_path / 'arg')
-    assert DL.get_data_dir(str(tmp_path / 'arg')) == str(tmp_path / 'arg')
+    assert DS.get_data_dir(tmp_path / 'arg') == str(tmp_path / 'arg')
+    assert DS.get_data_dir(str(tmp_path / 'arg')) == str(tmp_path / 'arg')
 
 
 def test_get_data_dir_env_then_home(tmp_path, monkeypatch):
     monkeypatch.setenv('HOME', str(tmp_path / 'home'))
-    monkeypatch.setenv(DL.DATA_DIR_ENV, str(tmp_path / 'env'))
-    assert DL.DATA_DIR_ENV == 'D2LREC_DATA_DIR'
-    assert DL.get_data_dir() == str(tmp_path / 'env')
-    monkeypatch.setenv(DL.DATA_DIR_ENV, '')
+    monkeypatch.setenv(DS.DATA_DIR_ENV, str(tmp_path / 'env'))
+    assert DS.DATA_DIR_ENV == 'D2LREC_DATA_DIR'
+    assert DS.get_data_dir() == str(tmp_path / 'env')
+    monkeypatch.setenv(DS.DATA_DIR_ENV, '')
     default = str(tmp_path / 'home' / '.cache' / 'd2lrec')
-    assert DL.get_data_dir() == default
-    monkeypatch.delenv(DL.DATA_DIR_ENV)
-    assert DL.get_data_dir() == default
-    assert DL.get_data_dir(None) == default
+    assert DS.get_data_dir() == default
+    monkeypatch.delenv(DS.DATA_DIR_ENV)
+    assert DS.get_data_dir() == default
+    assert DS.get_data_dir(None) == default
 
 
 def test_get_data_dir_expands_user_and_makes_absolute(tmp_path,
                                                       monkeypatch):
     monkeypatch.setenv('HOME', str(tmp_path / 'home'))
     monkeypatch.chdir(tmp_path)
-    assert DL.get_data_dir('~/x') == str(tmp_path / 'home' / 'x')
-    assert DL.get_data_dir('rel') == str(tmp_path / 'rel')
+    assert DS.get_data_dir('~/x') == str(tmp_path / 'home' / 'x')
+    assert DS.get_data_dir('rel') == str(tmp_path / 'rel')
 
 
 def test_download_uses_the_env_root(server, hub, tmp_path, monkeypatch):
-    monkeypatch.setenv(DL.DATA_DIR_ENV, str(tmp_path / 'env'))
+    monkeypatch.setenv(DS.DATA_DIR_ENV, str(tmp_path / 'env'))
     hub(server.url('/good/ml-100k.zip'))
     assert DL.download_extract_ml100k(timeout=TIMEOUT) == str(
         tmp_path / 'env' / 'ml-100k')
@@ -354,13 +354,13 @@ def test_folder_that_is_a_file(tmp_path):
 
 @pytest.fixture
 def zip_server(ml100k_zip, monkeypatch):
-    """A local server of the synthetic zip at ``/ml-100k.zip``; DATA_HUB
+    """A local server of the synthetic zip at ``/ml-100k.zip``; the record
     points at it and the synthetic u.data is the expected one."""
     data, sha1, u_sha256, _ = ml100k_zip
     srv = ZipServer({'/ml-100k.zip': data})
-    monkeypatch.setitem(DL.DATA_HUB, 'ml-100k',
-                        (srv.url('/ml-100k.zip'), sha1))
-    monkeypatch.setattr(DL, 'U_DATA_SHA256', u_sha256)
+    patch_dataset(monkeypatch, url=srv.url('/ml-100k.zip'),
+                  zip_hash=('sha1', sha1),
+                  ratings_hash=('sha256', u_sha256))
     yield srv
     srv.stop()
 
@@ -420,7 +420,7 @@ def refuse_writes_in(monkeypatch, folder):
 def check_not_writable(message, root):
     assert message.startswith(f'the data folder {root} is not writable '
                               f'(Permission denied')
-    assert DL.DATA_DIR_ENV in message  # where else to put the data
+    assert DS.DATA_DIR_ENV in message  # where else to put the data
     assert str(root / 'ml-100k') + os.sep in message  # or put it there
 
 
@@ -449,7 +449,7 @@ def test_data_folder_in_a_read_only_folder(zip_server, tmp_path, monkeypatch):
     message = str(info.value)
     assert message.startswith(f'cannot create the data folder {root}: its '
                               f'parent is not writable (Permission denied')
-    assert DL.DATA_DIR_ENV in message  # where else to put the data
+    assert DS.DATA_DIR_ENV in message  # where else to put the data
     assert zip_server.requests == []
     assert not root.exists()
 
@@ -500,7 +500,7 @@ def test_disk_full_while_downloading(zip_server, tmp_path, monkeypatch, fill):
     assert message.startswith(f'no space left on the disk holding the data '
                               f'folder {root}: d2lrec could not download '
                               f"{zip_server.url('/ml-100k.zip')}")
-    assert DL.DATA_DIR_ENV in message
+    assert DS.DATA_DIR_ENV in message
     assert zip_server.requests == ['/ml-100k.zip']  # it failed writing
     monkeypatch.undo()
     assert snapshot(root) == {'keep.txt': b'a file of the user'}
@@ -532,15 +532,17 @@ def test_disk_full_while_extracting(zip_server, tmp_path, monkeypatch,
 
 CHILD = '''
 import json, sys, time
+import d2lrec.datasets as DS
 import d2lrec.download as DL
+import d2lrec.fetch as FETCH
 url, sha1, u_sha256, root, marker = sys.argv[1:]
-DL.DATA_HUB['ml-100k'] = (url, sha1)
-DL.U_DATA_SHA256 = u_sha256
-lock = DL._lock
+DS.DATASETS['ml-100k'] = DS.DATASETS['ml-100k']._replace(
+    url=url, zip_hash=('sha1', sha1), ratings_hash=('sha256', u_sha256))
+lock = FETCH._lock
 def traced(*args, **kwargs):
     open(marker, 'w').close()  # this process has come to the lock
     return lock(*args, **kwargs)
-DL._lock = traced
+FETCH._lock = traced
 start = time.time()
 folder = DL.download_extract_ml100k(root, timeout=10)
 print(json.dumps({'folder': folder, 'start': start, 'end': time.time()}))
@@ -588,7 +590,7 @@ def test_two_processes_download_into_one_cache(zip_server, tmp_path,
     assert sorted(os.listdir(root)) == ['ml-100k', 'ml-100k.zip']
     assert (root / 'ml-100k.zip').read_bytes() == data
     assert sorted(os.listdir(root / 'ml-100k')) == ['README', 'u.data']
-    assert DL.file_hash(root / 'ml-100k' / 'u.data', 'sha256') == u_sha256
+    assert DS.file_hash(root / 'ml-100k' / 'u.data', 'sha256') == u_sha256
 
 
 def test_a_left_over_lock_file_does_not_block(zip_server, tmp_path):
@@ -601,15 +603,16 @@ def test_a_left_over_lock_file_does_not_block(zip_server, tmp_path):
     assert sorted(os.listdir(root)) == ['ml-100k', 'ml-100k.zip']
 
 
-@pytest.mark.skipif(DL.fcntl is None, reason='no fcntl: no lock')
+@pytest.mark.skipif(FETCH.fcntl is None, reason='no fcntl: no lock')
 def test_waiting_for_the_lock_is_bounded(zip_server, tmp_path, monkeypatch):
     root = tmp_path / 'data'
     root.mkdir()
     lock = root / '.ml-100k.lock'
     fd = os.open(lock, os.O_RDWR | os.O_CREAT)
     try:
-        DL.fcntl.flock(fd, DL.fcntl.LOCK_EX)  # another process, in effect
-        monkeypatch.setattr(DL, 'LOCK_TIMEOUT', 0.3)
+        # another process, in effect:
+        FETCH.fcntl.flock(fd, FETCH.fcntl.LOCK_EX)
+        monkeypatch.setattr(FETCH, 'LOCK_TIMEOUT', 0.3)
         with pytest.raises(DataError) as info:
             DL.download_extract_ml100k(root, timeout=TIMEOUT)
         message = str(info.value)

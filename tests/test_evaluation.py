@@ -1,4 +1,4 @@
-"""d2lrec.evaluation: the RMSE over observed ratings, and the evaluation
+"""d2lrec.lab.evaluation: the RMSE over observed ratings, and the evaluation
 protocols' options beyond the chapter (clipping, a rating for unseen
 users and items), against NumPy."""
 import mxnet as mx
@@ -6,8 +6,8 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from d2lrec.evaluation import (adjust_predictions, autorec_evaluator,
-                               observed_rmse)
+from d2lrec.lab.evaluation import (adjust_predictions, autorec_evaluator,
+                                   observed_rmse)
 
 
 def test_adjust_predictions_against_numpy():

@@ -19,8 +19,8 @@ EXAMPLES = [pytest.param(code, id=f'{page.name}-{i}')
             for page in PAGES
             for i, code in enumerate(BLOCK.findall(page.read_text()))]
 DOCTESTS = sorted(
-    f'd2lrec.{path.stem}' for path in (ROOT / 'd2lrec').glob('*.py')
-    if '>>>' in path.read_text())
+    '.'.join(path.relative_to(ROOT).with_suffix('').parts)
+    for path in (ROOT / 'd2lrec').rglob('*.py') if '>>>' in path.read_text())
 
 
 def run(*args, cwd=ROOT):
@@ -32,8 +32,8 @@ def run(*args, cwd=ROOT):
 def test_the_readme_and_docs_have_examples_and_so_do_docstrings():
     assert any('README' in p.id for p in EXAMPLES)
     assert len(EXAMPLES) >= 4
-    assert {'d2lrec.autorec', 'd2lrec.config', 'd2lrec.experiment'} <= set(
-        DOCTESTS)
+    assert {'d2lrec.lab.config', 'd2lrec.lab.experiment',
+            'd2lrec.lab.models'} <= set(DOCTESTS)
 
 
 @pytest.mark.usefixtures('real_data')

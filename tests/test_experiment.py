@@ -1,4 +1,4 @@
-"""One experiment (d2lrec.experiment.train_and_evaluate): every model
+"""One experiment (d2lrec.lab.experiment.train_and_evaluate): every model
 on the same split, user-based AutoRec's rows and unknown models."""
 import json
 import pickle
@@ -7,8 +7,8 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
-from d2lrec.autorec import DeepAutoRec
-from d2lrec.experiment import Run, mean_of_folds, train_and_evaluate
+from d2lrec.lab.experiment import Run, mean_of_folds, train_and_evaluate
+from d2lrec.lab.models import DeepAutoRec
 
 
 @pytest.mark.parametrize('model', ['autorec', 'uautorec', 'mf'])

@@ -208,7 +208,7 @@ def test_a_gpu_newer_than_sm_86_is_left_out(venv, driver, gpus, left):
             f'with no PTX, so it cannot run on Hopper (H100, H200) or '
             f'newer GPUs; it is left out.') in out.stderr
     code = (FAKE_COUNT.format(gpus.count(',') + 1)
-            + 'from d2lrec.cli import main\n'
+            + 'from d2lrec.lab.cli import main\n'
               'sys.exit(main(["train", "--device", "gpu"]))')
     cli = python(venv, ['-c', code], driver, D2LREC_STAND_IN_GPUS=gpus)
     assert (cli.returncode, cli.stdout) == (1, '')

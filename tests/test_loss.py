@@ -1,10 +1,10 @@
-"""The loss (d2lrec.loss.L2Loss) against NumPy and Gluon's."""
+"""The loss (d2lrec.lab.loss.L2Loss) against NumPy and Gluon's."""
 import mxnet as mx
 import numpy as np
 import pytest
 from mxnet import autograd, gluon
 
-from d2lrec.loss import L2Loss
+from d2lrec.lab.loss import L2Loss
 
 # These tests run gluon's own layers and loss beside d2lrec's, as the
 # book writes them: after npx.set_np().

@@ -5,8 +5,8 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from d2lrec.data import ArrayLoader
-from d2lrec.evaluation import rmse_evaluator
+from d2lrec.mf import ArrayLoader
+from d2lrec.lab.evaluation import rmse_evaluator
 from d2lrec.mf import MF, split_and_load_ml100k
 
 

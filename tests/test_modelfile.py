@@ -1,4 +1,4 @@
-"""Model files (d2lrec.modelfile; beyond D2L §16.4): one file per model,
+"""Model files (d2lrec.lab.modelfile; beyond D2L §16.4): one file per model,
 written in one atomic replace, and every way it can be missing, damaged
 or not fit its config."""
 import dataclasses
@@ -15,9 +15,9 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
-import d2lrec.modelfile as M
-from d2lrec.models import build_net
-from d2lrec.recommendations import predict_ratings
+import d2lrec.lab.modelfile as M
+from d2lrec.lab.models import build_net
+from d2lrec.lab.recommendations import predict_ratings
 from support import (full_disk_by_dev_full, full_disk_by_patched_write,
                      trained_like)
 
@@ -290,6 +290,6 @@ def test_model_file_error_is_a_runtime_error():
 
 
 def test_import_has_no_side_effects():
-    code = ('import sys, d2lrec.modelfile; '
+    code = ('import sys, d2lrec.lab.modelfile; '
             'assert "mxnet" not in sys.modules, "mxnet imported"')
     subprocess.run([sys.executable, '-c', code], check=True)

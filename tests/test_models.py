@@ -1,4 +1,4 @@
-"""The model kinds (d2lrec.models): each kind's net, the rows it reads,
+"""The model kinds (d2lrec.lab.models): each kind's net, the rows it reads,
 its loaders and evaluator, on synthetic ratings."""
 import os
 import pathlib
@@ -10,15 +10,15 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
-from d2lrec.autorec import DeepAutoRec
-from d2lrec.config import MODELS, Config
+from d2lrec.lab.models import DeepAutoRec
+from d2lrec.lab.config import MODELS, Config
 from d2lrec.mf import MF
-from d2lrec.models import KINDS, build_net
+from d2lrec.lab.models import KINDS, build_net
 from support import NUM_ITEMS, NUM_USERS, make_ratings
 
 TESTS = pathlib.Path(__file__).parent
 
-#: The four additions of d2lrec/models.py's recipe for a new kind, as
+#: The four additions of d2lrec/lab/models.py's recipe for a new kind, as
 #: (file, text, the text after the addition): a kind "mf8", MF with
 #: 8 factors and its own default epochs and batch size.
 RECIPE = (
@@ -40,8 +40,8 @@ TRAIN_THE_NEW_KIND = f"""
 import sys
 sys.path.insert(0, {str(TESTS)!r})
 import d2lrec
-from d2lrec.config import Config
-from d2lrec.experiment import train_and_evaluate
+from d2lrec.lab.config import Config
+from d2lrec.lab.experiment import train_and_evaluate
 from support import NUM_ITEMS, NUM_USERS, make_ratings
 assert d2lrec.__file__.startswith(sys.argv[1]), d2lrec.__file__
 config = Config(model='mf8')
@@ -115,7 +115,7 @@ def test_a_kind_added_by_the_recipe_trains(tmp_path):
     shutil.copytree(TESTS.parent / 'd2lrec', package,
                     ignore=shutil.ignore_patterns('__pycache__'))
     for name, text, added in RECIPE:
-        path = package / name
+        path = package / 'lab' / name
         source = path.read_text()
         assert source.count(text) == 1, (name, text)
         path.write_text(source.replace(text, added))

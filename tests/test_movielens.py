@@ -11,15 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import d2lrec.datasets as DS
 import d2lrec.download as DL
 import d2lrec.movielens as ML
-from d2lrec.data import read_data_ml100k, read_items_ml100k
-from d2lrec.download import DATA_DIR_ENV
+from d2lrec.data import read_data_ml100k
+from d2lrec.lab.recommendations import read_items_ml100k
+from d2lrec.datasets import DATA_DIR_ENV
 from d2lrec.movielens import split_title
-from support import (GOOD, INFO, NUM_ITEMS, NUM_USERS, sha256, snapshot,
-                     u_info_bytes, u_item_bytes, u_item_line)
+from support import (GOOD, INFO, NUM_ITEMS, NUM_USERS, patch_dataset,
+                     sha256, snapshot, u_info_bytes, u_item_bytes,
+                     u_item_line)
 
-DataError = DL.DataError
+DataError = DS.DataError
 pytestmark = pytest.mark.usefixtures('no_network')
 
 
@@ -36,22 +39,19 @@ def load_bad_with(how, root, monkeypatch, u_data, u_info=INFO):
     """Write ``root/ml-100k`` and load it by `how`; expect `DataError`,
     check that no file changed and return the message.
 
-    ``read_data_ml100k`` gets past the sha256 check (patched to the file's
-    hash), so only the reader's own checks can catch the fault;
-    ``download_extract_ml100k`` expects the good file's hash, so it must
-    say what is wrong rather than only that the hash differs."""
+    The sha256 expected is that of another file, the real one in effect,
+    so `u_data`, even the synthetic `GOOD`, is not it: d2lrec must say
+    what is wrong with it rather than only that the hash differs."""
     folder = root / 'ml-100k'
     folder.mkdir()
     (folder / 'u.data').write_bytes(u_data)
     if u_info is not None:
         (folder / 'u.info').write_bytes(u_info)
     before = snapshot(root)
-    if how == 'read_data_ml100k':
-        monkeypatch.setattr(DL, 'U_DATA_SHA256', sha256(u_data))
-        call = read_data_ml100k
-    else:
-        monkeypatch.setattr(DL, 'U_DATA_SHA256', sha256(GOOD))
-        call = DL.download_extract_ml100k
+    patch_dataset(monkeypatch,
+                  ratings_hash=('sha256', sha256(b'the real u.data')))
+    call = (read_data_ml100k if how == 'read_data_ml100k'
+            else DL.download_extract_ml100k)
     with pytest.raises(DataError) as info:
         call(root)
     assert snapshot(root) == before  # nothing written or removed
@@ -139,12 +139,12 @@ def test_id_beyond_the_distinct_ids_without_u_info(load_bad, tmp_path):
         f'41 distinct item ids in the file: the ids must run 1..41')
 
 
-def test_ids_that_run_1_to_n_are_fine_without_u_info(synthetic_ml100k,
-                                                     set_u_data_hash):
+def test_ids_that_run_1_to_n_are_fine_without_u_info(synthetic_ml100k):
     root, written = synthetic_ml100k
     os.remove(root / 'ml-100k' / 'u.info')
-    data, num_users, num_items = read_data_ml100k(root)
-    assert (num_users, num_items) == (NUM_USERS, NUM_ITEMS)
+    data = ML.read_u_data(root / 'ml-100k')
+    assert (data.user_id.max(), data.item_id.max()) == (NUM_USERS,
+                                                        NUM_ITEMS)
     assert len(data) == len(written)
 
 
@@ -157,8 +157,7 @@ def test_ids_that_run_1_to_n_are_fine_without_u_info(synthetic_ml100k,
 ])
 def test_bad_or_disagreeing_u_info(tmp_path, monkeypatch, u_info,
                                    problem):
-    # download_extract_ml100k reads u.info only when u.data is not the
-    # real one (see test_truncated_at_a_line_end_is_caught_by_the_count).
+    # u.info is read only when u.data is not the real one.
     message = load_bad_with('read_data_ml100k', tmp_path, monkeypatch, GOOD,
                             u_info)
     assert problem in message
@@ -176,10 +175,9 @@ def test_empty_u_data(load_bad, tmp_path):
     assert message.startswith(f'{u_data_path(tmp_path)} is empty (0 bytes)')
 
 
-def test_good_data_is_read_in_one_pass(tmp_path, monkeypatch,
-                                       set_u_data_hash):
-    """A valid file the size of the real one (100,000 lines) is read by
-    pandas alone: the line-by-line pass runs only on failure."""
+def test_good_data_is_read_in_one_pass(tmp_path, monkeypatch):
+    """A valid file the size of the real one (100,000 lines) is checked
+    by pandas alone: the line-by-line pass runs only on failure."""
     rng = np.random.RandomState(0)
     n = 100_000
     cols = [np.arange(n) % 943 + 1, rng.permutation(n) % 1682 + 1,
@@ -190,16 +188,15 @@ def test_good_data_is_read_in_one_pass(tmp_path, monkeypatch,
     (tmp_path / 'ml-100k' / 'u.data').write_bytes(data)
     (tmp_path / 'ml-100k' / 'u.info').write_bytes(u_info_bytes(943, 1682,
                                                                n))
-    set_u_data_hash(data)
 
     def slow(*args):
         raise AssertionError('the slow pass ran on a good file')
     monkeypatch.setattr(ML, '_malformed_line', slow)
     monkeypatch.setattr(ML, '_line', slow)
     start = time.perf_counter()
-    frame, num_users, num_items = read_data_ml100k(tmp_path)
+    frame = ML.read_u_data(tmp_path / 'ml-100k')
     print(f'read 100,000 lines in {time.perf_counter() - start:.3f} s')
-    assert (num_users, num_items, len(frame)) == (943, 1682, n)
+    assert len(frame) == n
     np.testing.assert_array_equal(frame.rating.to_numpy(), cols[2])
 
 

@@ -1,5 +1,5 @@
 """Integration tests of the multi-device path, end to end (d2lrec.train,
-the evaluators and d2lrec.cli): training and evaluating on two devices,
+the evaluators and d2lrec.lab.cli): training and evaluating on two devices,
 as the book does (D2L §16.4, with §13.6's ``split_and_load``): every
 batch is split over the devices, their gradients are summed, and the
 evaluators join their outputs.
@@ -17,15 +17,14 @@ import pytest
 from mxnet import gluon
 from mxnet.gluon.data import DataLoader
 
-import d2lrec.devices as DEVICES
-from d2lrec import cli
+import d2lrec.lab.devices as DEVICES
 from d2lrec.autorec import AutoRec, evaluator
-from d2lrec.data import ArrayLoader
-from d2lrec.evaluation import (autorec_evaluator, mf_evaluator,
-                               rmse_evaluator)
-from d2lrec.experiment import train_and_evaluate
-from d2lrec.loss import L2Loss
-from d2lrec.mf import MF
+from d2lrec.lab import cli
+from d2lrec.lab.evaluation import (autorec_evaluator, mf_evaluator,
+                                   rmse_evaluator)
+from d2lrec.lab.experiment import train_and_evaluate
+from d2lrec.lab.loss import L2Loss
+from d2lrec.mf import MF, ArrayLoader
 from d2lrec.train import train_recsys_rating
 from support import ratings_matrix
 

@@ -1,4 +1,4 @@
-"""d2lrec.playground, the widgets of notebook 05, driven from Python as
+"""d2lrec.lab.playground, the widgets of notebook 05, driven from Python as
 its Train button drives them (tests/test_browser.py clicks them in a
 real browser)."""
 import subprocess
@@ -7,15 +7,15 @@ import sys
 import pytest
 
 pytest.importorskip('ipywidgets')
-from d2lrec.config import Config  # noqa: E402
-from d2lrec.experiment import train_and_evaluate  # noqa: E402
-from d2lrec.playground import Playground  # noqa: E402
+from d2lrec.lab.config import Config  # noqa: E402
+from d2lrec.lab.experiment import train_and_evaluate  # noqa: E402
+from d2lrec.lab.playground import Playground  # noqa: E402
 
 
 def test_import_d2lrec_loads_no_widgets():
     out = subprocess.run(
-        [sys.executable, '-c', 'import sys, d2lrec; '
-         'd2lrec.train_and_evaluate; print("ipywidgets" in sys.modules)'],
+        [sys.executable, '-c', 'import sys; from d2lrec import lab; '
+         'lab.train_and_evaluate; print("ipywidgets" in sys.modules)'],
         capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == 'False', out.stderr
 

@@ -1,5 +1,5 @@
-"""Recommendations (d2lrec.recommendations; beyond D2L §16.4), on synthetic
-data in the real format."""
+"""Recommendations (d2lrec.lab.recommendations; beyond D2L §16.4), on
+synthetic data in the real format."""
 import re
 import subprocess
 import sys
@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from mxnet import autograd, np
 
-import d2lrec.evaluation as evaluation
-import d2lrec.models as models
-import d2lrec.recommendations as R
-from d2lrec.config import Config
-from d2lrec.data import load_data_ml100k, read_items_ml100k
-from d2lrec.models import build_net
+import d2lrec.lab.evaluation as evaluation
+import d2lrec.lab.models as models
+import d2lrec.lab.recommendations as R
+from d2lrec.data import load_data_ml100k
+from d2lrec.lab.config import Config
+from d2lrec.lab.models import build_net
 from support import trained_like
 
 CPU = [mx.cpu()]
@@ -187,7 +187,7 @@ def test_recommend_end_to_end_on_synthetic_data(synthetic_titles,
     data, num_users, num_items = ratings
     net, _ = trained_like('autorec', num_users, num_items)
     scores = R.predict_ratings(net, 'autorec', num_users, num_items, data)
-    items = read_items_ml100k(synthetic_titles)
+    items = R.read_items_ml100k(synthetic_titles)
     for user in range(1, num_users + 1):
         top = R.recommend(scores, data, user, k=5, items=items)
         seen = set(data.item_id[data.user_id == user])
@@ -234,6 +234,6 @@ def test_format_recommendations_without_titles_or_rows(small):
 
 
 def test_import_has_no_side_effects():
-    code = ('import sys, d2lrec.recommendations; '
+    code = ('import sys, d2lrec.lab.recommendations; '
             'assert "mxnet" not in sys.modules, "mxnet imported"')
     subprocess.run([sys.executable, '-c', code], check=True)

@@ -1,10 +1,10 @@
-"""d2lrec/reference.csv and d2lrec.reference: notebook 03's measurements,
-as 03 shows them now (tools/reference.py, ``make reference``)."""
+"""d2lrec/lab/reference.csv and d2lrec.lab.reference: notebook 03's
+measurements, as 03 shows them now (tools/reference.py, ``make reference``)."""
 import importlib.util
 import pathlib
 
-from d2lrec.config import Config
-from d2lrec.reference import measured, reference, reference_key, typical
+from d2lrec.lab.config import Config
+from d2lrec.lab.reference import measured, reference, reference_key, typical
 
 ROOT = pathlib.Path(__file__).parents[1]
 SPEC = importlib.util.spec_from_file_location(
@@ -16,7 +16,7 @@ SPEC.loader.exec_module(make_reference)
 def test_the_reference_is_notebook_03s_tables():
     assert (make_reference.reference()
             == make_reference.REFERENCE.read_text()), (
-        'd2lrec/reference.csv is not what notebook 03 shows now: run '
+        'd2lrec/lab/reference.csv is not what notebook 03 shows now: run '
         'make reference')
 
 

@@ -1,4 +1,4 @@
-"""Sweeps (d2lrec.sweep): many configurations trained in worker processes
+"""Sweeps (d2lrec.lab.sweep): many configurations trained in worker processes
 (`train_many`, behind `compare` and `coordinate_search`) give the RMSEs
 of training them one after another in this process, bit for bit, and a
 worker's error is raised here; `compare`'s table.
@@ -16,10 +16,10 @@ from concurrent.futures.process import BrokenProcessPool
 import pandas as pd
 import pytest
 
-from d2lrec import sweep
-from d2lrec.config import Config
+from d2lrec.lab import sweep
+from d2lrec.lab.config import Config
 from d2lrec.data import read_data_ml100k
-from d2lrec.sweep import compare, train_many
+from d2lrec.lab.sweep import compare, train_many
 from d2lrec.train import DivergenceError
 from support import NUM_ITEMS, NUM_USERS
 
@@ -70,7 +70,7 @@ def test_a_run_in_rmse_of_is_not_trained_again(monkeypatch):
         trained.append(config)
         return config.hidden_layers[0] / 1000
 
-    monkeypatch.setattr('d2lrec.sweep._test_rmse', fake)
+    monkeypatch.setattr('d2lrec.lab.sweep._test_rmse', fake)
     known = {Config(): 0.9}  # the chapter's, as if trained before
     configs = {'chapter': Config(), 'hidden 200': Config(hidden_layers=(200,))}
     table = compare(configs, seeds=(0, 1), workers=1, rmse_of=known)
@@ -124,7 +124,7 @@ def test_an_unguarded_script_is_told_to_add_the_guard(tmp_path):
         'import sys\n'
         'sys.path.insert(0, sys.argv[1])\n'
         'from support import make_ratings\n'
-        'from d2lrec import Config, compare\n'
+        'from d2lrec.lab import Config, compare\n'
         f'data = make_ratings(), {NUM_USERS}, {NUM_ITEMS}\n'
         "compare({'tiny': Config(hidden_layers=(4,), batch_size=8,\n"
         '                        num_epochs=1)}, data=data, workers=2)\n')

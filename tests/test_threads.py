@@ -1,10 +1,11 @@
-"""MXNet's thread count (d2lrec.threads): set in the environment, for this
+"""MXNet's thread count (d2lrec.lab.threads): set in the environment, for this
 process before mxnet loads, or for the processes started in a block."""
 import os
 import subprocess
 import sys
 
-from d2lrec.threads import num_cores, threads_for_new_processes, use_all_cores
+from d2lrec.lab.threads import (num_cores, threads_for_new_processes,
+                                use_all_cores)
 
 
 def test_use_all_cores_sets_every_core_unless_set(monkeypatch):
@@ -17,7 +18,7 @@ def test_use_all_cores_sets_every_core_unless_set(monkeypatch):
 
 
 def test_threads_imports_no_mxnet():
-    code = ('import sys, d2lrec.threads; '
+    code = ('import sys, d2lrec.lab.threads; '
             'assert "mxnet" not in sys.modules, "mxnet imported"')
     subprocess.run([sys.executable, '-c', code], check=True)
 

@@ -1,6 +1,6 @@
-"""The validation search (d2lrec.tune.coordinate_search)."""
-from d2lrec.config import Config
-from d2lrec.tune import coordinate_search
+"""The validation search (d2lrec.lab.tune.coordinate_search)."""
+from d2lrec.lab.config import Config
+from d2lrec.lab.tune import coordinate_search
 
 
 def test_coordinate_search_keeps_the_best_option_of_each_stage(
@@ -12,7 +12,7 @@ def test_coordinate_search_keeps_the_best_option_of_each_stage(
         assert validation is True
         return abs(config.hidden_layers[0] - 8) + abs(config.wd - 1e-4)
 
-    monkeypatch.setattr('d2lrec.sweep._test_rmse', fake)
+    monkeypatch.setattr('d2lrec.lab.sweep._test_rmse', fake)
     space = (('hidden', ({'hidden_layers': (4,)}, {'hidden_layers': (8,)})),
              ('wd', ({'wd': 1e-5}, {'wd': 1e-4})))
     best, log = coordinate_search(space, Config(hidden_layers=(4,),

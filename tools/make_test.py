@@ -17,9 +17,9 @@ without AVX-512) are not errors.
 Standard library only: it runs on the Python that makes the venvs.
 """
 import argparse
-import ast
 import os
 import pathlib
+import runpy
 import shutil
 import subprocess
 import sys
@@ -32,16 +32,10 @@ DEBIAN_GB = 4  # test-debian's two Debian roots, a venv in each: 2.4 GB
 
 
 def download_setting(name):
-    """The value of `name` in d2lrec/download.py, a literal or
-    ``os.path.join`` of literals, read without importing d2lrec (which
-    needs the packages that make test installs)."""
-    tree = ast.parse((ROOT / 'd2lrec' / 'download.py').read_text())
-    node = next(node.value for node in tree.body
-                if isinstance(node, ast.Assign)
-                and [t.id for t in node.targets] == [name])
-    if isinstance(node, ast.Call):
-        return os.path.join(*map(ast.literal_eval, node.args))
-    return ast.literal_eval(node)
+    """The value of `name` in d2lrec/datasets.py, run on its own: it needs
+    the standard library only, where the d2lrec package needs the
+    packages that make test installs."""
+    return runpy.run_path(str(ROOT / 'd2lrec' / 'datasets.py'))[name]
 
 
 class Part:

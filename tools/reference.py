@@ -1,6 +1,6 @@
-"""d2lrec/reference.csv, made from notebook 03's committed outputs (``make
-reference`` runs this; d2lrec/reference.py reads it): the test RMSEs of
-03's tables for each setting that `d2lrec.reference.reference_key`
+"""d2lrec/lab/reference.csv, made from notebook 03's committed outputs (``make
+reference`` runs this; d2lrec/lab/reference.py reads it): the test RMSEs of
+03's tables for each setting that `d2lrec.lab.reference.reference_key`
 names.  03's table cells are run again with a `compare` that only
 records which `Config` each row is, and the numbers are read from the
 cells' committed outputs.
@@ -16,12 +16,12 @@ import re
 import nbformat
 import pandas as pd
 
-from d2lrec.config import Config
-from d2lrec.reference import FIELDS, NUMBERS, reference_key
+from d2lrec.lab.config import Config
+from d2lrec.lab.reference import FIELDS, NUMBERS, reference_key
 
 ROOT = pathlib.Path(__file__).parents[1]
 EXERCISES = ROOT / 'notebooks' / '03-autorec-exercises.ipynb'
-REFERENCE = ROOT / 'd2lrec' / 'reference.csv'
+REFERENCE = ROOT / 'd2lrec' / 'lab' / 'reference.csv'
 
 
 def table_rows(cell):
@@ -52,7 +52,7 @@ def measured_runs(notebook):
 
 
 def reference():
-    """d2lrec/reference.csv, as text: one line per setting."""
+    """d2lrec/lab/reference.csv, as text: one line per setting."""
     rows = {}
     for config, numbers in measured_runs(nbformat.read(EXERCISES, 4)):
         key = reference_key(config)

@@ -26,7 +26,7 @@ from mxnet import np
 from mxnet.util import use_np
 
 from d2lrec.devices import split_batch
-from d2lrec.movielens import RATING_RANGE
+from d2lrec.datasets import RATING_RANGE
 
 #: Rows per forward pass when AutoRec evaluates or predicts: the
 #: chapter's test_iter.

@@ -4,18 +4,19 @@
 After training, `predict_ratings` fills in the whole items x users rating
 matrix, `recommend` picks a user's best-predicted movies among those the
 user has not rated, with titles and years from ``u.item``
-(`d2lrec.data.read_items_ml100k`), and `top_rated` lists the user's own
+(`read_items_ml100k`), and `top_rated` lists the user's own
 favourites beside them as a sanity check.  `format_recommendations` turns
 both into the lines that ``python -m d2lrec recommend`` prints.  Saving
-and loading a model is `d2lrec.modelfile`'s job.
+and loading a model is `d2lrec.lab.modelfile`'s job.
 """
 import numbers
 
 import numpy as onp
 import pandas as pd
 
-from d2lrec.config import MODELS
-from d2lrec.movielens import RATING_RANGE
+from d2lrec.datasets import RATING_RANGE
+from d2lrec.download import download_extract_ml100k
+from d2lrec.lab.config import MODELS
 
 # ---------------------------------------------------------- predictions
 
@@ -27,7 +28,7 @@ def predict_ratings(net, model, num_users, num_items, data, devices=None):
     reconstructs each row of the items x users matrix of `data`; for
     ``'uautorec'`` each row of the users x items matrix; for ``'mf'``
     (§16.3) it scores every (user, item) pair and `data` is only checked
-    (see `d2lrec.models`).  Runs in inference mode (no dropout, nothing
+    (see `d2lrec.lab.models`).  Runs in inference mode (no dropout, nothing
     recorded), in batches, on the first of `devices` (default: where the
     net's parameters are).  Predictions are clipped to the rating range
     1..5.
@@ -35,7 +36,7 @@ def predict_ratings(net, model, num_users, num_items, data, devices=None):
     if model not in MODELS:
         raise ValueError(f'model must be one of {MODELS}, got {model!r}')
     _check_ids(data, num_users, num_items)
-    from d2lrec.models import predict
+    from d2lrec.lab.models import predict
     device = devices[0] if devices else _net_device(net)
     pred = predict(net, model, num_users, num_items, data, device)
     return onp.clip(pred, *RATING_RANGE)
@@ -59,6 +60,18 @@ def _net_device(net):
 
 
 # ------------------------------------------------------ recommendations
+
+def read_items_ml100k(data_dir=None):
+    """Return the movies of ``u.item`` (MovieLens 100K, D2L §16.2): a
+    DataFrame indexed by ``item_id`` with the columns ``title`` and
+    ``year`` (see `d2lrec.movielens.read_u_item`).
+
+    `data_dir` is the data root (see `d2lrec.datasets.get_data_dir`).  A
+    missing or garbled ``u.item`` raises `d2lrec.datasets.DataError`.
+    """
+    from d2lrec.movielens import read_items
+    return read_items(download_extract_ml100k(data_dir))
+
 
 def recommend(scores, data, user_id, k=10, items=None):
     """Return the `k` movies with the highest predicted rating that user

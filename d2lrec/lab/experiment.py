@@ -2,10 +2,10 @@
 and its variants (exercises; §16.3's matrix factorization).
 
 `train_and_evaluate` is what ``python -m d2lrec train`` runs.  It takes a
-`d2lrec.config.Config`, whose defaults are the chapter's "Training and
+`d2lrec.lab.config.Config`, whose defaults are the chapter's "Training and
 Evaluating the Model" cell, and its AutoRec path is that cell; the
-config's model kind (`d2lrec.models`) gives the net, the loaders and the
-evaluator.  `d2lrec.sweep` trains many configurations side by side.
+config's model kind (`d2lrec.lab.models`) gives the net, the loaders and the
+evaluator.  `d2lrec.lab.sweep` trains many configurations side by side.
 """
 import dataclasses
 import statistics
@@ -16,11 +16,11 @@ import numpy as onp
 from mxnet import gluon
 from mxnet.util import use_np
 
-from d2lrec.config import Config
-from d2lrec.data import read_data_ml100k, split_data_ml100k
+from d2lrec.lab.config import Config
+from d2lrec.data import read_data, split_data_ml100k
 from d2lrec.devices import try_all_gpus
-from d2lrec.loss import L2Loss
-from d2lrec.models import KINDS
+from d2lrec.lab.loss import L2Loss
+from d2lrec.lab.models import KINDS
 from d2lrec.train import train_recsys_rating
 
 #: Added to the seed for the validation split carved from the training set.
@@ -33,14 +33,14 @@ class Run(dict):
     ``seed``, ``epochs``, ``seconds``, ``devices``, ``history``), and, when
     asked for with ``return_net``, the trained ``net`` and the
     ``num_users`` and ``num_items`` it was built for (else None).
-    `d2lrec.blend.train_blend` returns one with a blend's numbers."""
+    `d2lrec.lab.blend.train_blend` returns one with a blend's numbers."""
     net = num_users = num_items = None
 
 
 def mean_of_folds(runs, folds):
     """One `Run` for the runs of `folds` (their names, e.g. u1..u5): the
     means of their test RMSEs and of the training losses or validation
-    RMSEs (a blend's, `d2lrec.blend`), the total seconds, and each fold's
+    RMSEs (a blend's, `d2lrec.lab.blend`), the total seconds, and each fold's
     test RMSE under ``folds``; the net of the last fold."""
     first = runs[0]
     run = Run({key: statistics.mean(r[key] for r in runs)
@@ -59,7 +59,7 @@ def mean_of_folds(runs, folds):
 def split(config, data, validation=False, data_dir=None):
     """Return ``(train_data, test_data)``, the split of `config`
     (``split_mode``, ``test_ratio``, ``seed``) of `data`, a
-    ``read_data_ml100k()`` result; with `validation`, the validation
+    `d2lrec.data.Ratings`; with `validation`, the validation
     split carved from its training set instead (the same ``test_ratio``,
     seed + `VALIDATION_SEED_OFFSET`)."""
     df, num_users, num_items = data
@@ -77,18 +77,21 @@ def split(config, data, validation=False, data_dir=None):
 def train_and_evaluate(config=Config(), validation=False, data=None,
                        data_dir=None, devices=None, plot=None,
                        progress=None, verbose=True, every_epoch=True,
-                       return_net=False, init_seed=None, **settings):
+                       return_net=False, init_seed=None, parts=None,
+                       **settings):
     """Train and evaluate one `Config` (D2L §16.4); return a dict.
 
     `settings` replace the config's, so that ``train_and_evaluate(seed=1)``
-    is the chapter's run with seed 1 (see `d2lrec.config.Config` for every
-    setting).  With `validation`, the test set is replaced by a
+    is the chapter's run with seed 1 (see `d2lrec.lab.config.Config` for
+    every setting).  With `validation`, the test set is replaced by a
     validation split carved from the training set (same ``test_ratio``),
-    for model selection.  `data` is ``read_data_ml100k()``'s result, to
-    reuse a loaded dataset.  The config's ``seed`` fixes the split, the
-    initialization, dropout and the shuffling, so the same seed gives the
-    same result on one machine; `init_seed`, if given, seeds the last
-    three instead, for several nets on one split (`d2lrec.blend`).
+    for model selection.  `data`, the `d2lrec.data.Ratings` of the
+    config's ``dataset``, reuses a loaded dataset.  The config's ``seed``
+    fixes the split, the initialization, dropout and the shuffling, so
+    the same seed gives the same result on one machine; `init_seed`, if
+    given, seeds the last three instead, for several nets on one split
+    (`d2lrec.lab.blend`), which then passes that split, made once, as
+    `parts`, ``(train_data, test_data)``.
     `plot`, `progress`, `verbose` and `every_epoch` (False: evaluate
     only after the last epoch) are passed to `train_recsys_rating`.
 
@@ -111,9 +114,10 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     config = dataclasses.replace(config, **settings)
     num_epochs, batch_size = config.budget
     devices = devices or try_all_gpus()
-    data = data or read_data_ml100k(data_dir)
+    data = data or read_data(config.dataset, data_dir)
     _, num_users, num_items = data
-    train_data, test_data = split(config, data, validation, data_dir)
+    train_data, test_data = parts or split(config, data, validation,
+                                           data_dir)
     # After the split: the book's split reseeds MXNet's generators.
     init_seed = config.seed if init_seed is None else init_seed
     mx.random.seed(init_seed)  # initialization and dropout

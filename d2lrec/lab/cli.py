@@ -2,8 +2,8 @@
 end to end, ``python -m d2lrec recommend`` shows what a model recommends.
 
 The defaults of ``train`` are the chapter's settings; ``--preset tuned``
-replaces them with `d2lrec.config.TUNED`, and explicit options still win.
-``--preset blend`` trains `d2lrec.config.BLEND` (`d2lrec.blend`) on the
+replaces them with `d2lrec.lab.config.TUNED`, and explicit options still win.
+``--preset blend`` trains `d2lrec.lab.config.BLEND` (`d2lrec.lab.blend`) on the
 split that ``--split``, ``--test-ratio`` and ``--seed`` give.
 Per-epoch progress goes to stderr; with ``--json`` the last line of stdout
 is one JSON object.  Usage errors exit with 2, data, model-file, device
@@ -16,9 +16,11 @@ import json
 import signal
 import sys
 
-from d2lrec.config import (FOLDS, PRESETS, SPLIT_MODES, Blend, Config,
-                           add_options, option, positive_int_option)
-from d2lrec.threads import use_all_cores
+from d2lrec.datasets import (DATA_DIR_ENV, DATASETS, DEFAULT,
+                             DEFAULT_DATA_DIR, FOLDS, SPLIT_MODES)
+from d2lrec.lab.config import (PRESETS, Blend, Config, add_options, option,
+                               positive_int_option)
+from d2lrec.lab.threads import use_all_cores
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -39,17 +41,17 @@ def _common(parser):
                         help='auto: every GPU, else the CPU; gpu: fail, '
                              'saying why, when no GPU works')
     parser.add_argument('--data-dir', default=None,
-                        help='data root holding ml-100k/ or ml-100k.zip '
-                             '(default: $D2LREC_DATA_DIR, else '
-                             '~/.cache/d2lrec)')
+                        help=f'data root holding {DEFAULT}/ or '
+                             f'{DEFAULT}.zip (default: ${DATA_DIR_ENV}, '
+                             f'else {DEFAULT_DATA_DIR})')
 
 
 def _train_options(train, defaults):
-    """``train``'s options: one per `Config` field (see d2lrec/config.py)
+    """``train``'s options: one per `Config` field (see d2lrec/lab/config.py)
     with `defaults`, and those of the command line itself."""
     train.add_argument('--preset', choices=sorted(PRESETS),
                        help='start from these settings instead of the '
-                            "chapter's (see d2lrec/config.py); blend "
+                            "chapter's (see d2lrec/lab/config.py); blend "
                             'trains five models and blends them, with '
                             'only --split, --test-ratio and --seed')
     hidden = train.add_mutually_exclusive_group()
@@ -70,7 +72,7 @@ def make_parser(preset=None):
     (a key of `PRESETS`), its settings are the defaults of ``train``."""
     parser = argparse.ArgumentParser(
         prog='python -m d2lrec',
-        description='AutoRec (D2L §16.4) on MovieLens 100K.')
+        description=f'AutoRec (D2L §16.4) on {DATASETS[DEFAULT].title}.')
     commands = parser.add_subparsers(dest='command', required=True)
     train = commands.add_parser(
         'train', help="train and evaluate the chapter's item-based AutoRec",
@@ -126,7 +128,7 @@ def _check_blend_options(args):
     if given:
         args.parser.error(
             f'--preset {args.preset} trains its members with their own '
-            f'settings (d2lrec/config.py) and saves no model file; of '
+            f'settings (d2lrec/lab/config.py) and saves no model file; of '
             f"train's settings it takes --split, --test-ratio and --seed, "
             f'got {", ".join(given)}')
 
@@ -142,7 +144,7 @@ def config_of(args, split_mode):
 
 def train(args, devices):
     """``train``: one split, or the mean over the five folds."""
-    from d2lrec.experiment import mean_of_folds
+    from d2lrec.lab.experiment import mean_of_folds
     splits = FOLDS if args.split_mode == 'folds' else (args.split_mode,)
     runs = []
     for split in splits:
@@ -152,7 +154,7 @@ def train(args, devices):
         runs.append(_train_one(config, args, devices))
     result = runs[0] if len(runs) == 1 else mean_of_folds(runs, splits)
     if args.save:
-        from d2lrec.modelfile import save_model
+        from d2lrec.lab.modelfile import save_model
         save_model(result.net, config, result.num_users, result.num_items,
                    args.save)
     if len(runs) > 1:
@@ -165,13 +167,13 @@ def _train_one(config, args, devices):
     """Train `config`, or the blend preset of `args` on its split."""
     preset = PRESETS.get(args.preset)
     if isinstance(preset, Blend):
-        from d2lrec.blend import train_blend
+        from d2lrec.lab.blend import train_blend
         result = train_blend(preset, config.split_mode, config.seed,
                              config.test_ratio, data_dir=args.data_dir,
                              devices=devices, progress=sys.stderr)
         print(f'blend: test RMSE {result["test_rmse"]:.4f}')
         return result
-    from d2lrec.experiment import train_and_evaluate
+    from d2lrec.lab.experiment import train_and_evaluate
     return train_and_evaluate(config, data_dir=args.data_dir,
                               devices=devices, plot=False,
                               progress=sys.stderr, return_net=True)
@@ -179,17 +181,17 @@ def _train_one(config, args, devices):
 
 def recommend(args, devices):
     """``recommend``: load (or train with the tuned preset) and print."""
-    from d2lrec.data import read_data_ml100k, read_items_ml100k
-    from d2lrec.modelfile import load_model
-    from d2lrec.recommendations import (check_user, format_recommendations,
-                                  predict_ratings, recommend as top_unseen,
-                                  top_rated)
-    data, num_users, num_items = read_data_ml100k(args.data_dir)
+    from d2lrec.data import read_data
+    from d2lrec.lab.modelfile import load_model
+    from d2lrec.lab.recommendations import (
+        check_user, format_recommendations, predict_ratings,
+        read_items_ml100k, recommend as top_unseen, top_rated)
+    data, num_users, num_items = read_data(DEFAULT, args.data_dir)
     check_user(args.user, num_users)  # before training a model for it
     if args.load:
         net, config, num_users, num_items = load_model(args.load, devices)
     else:
-        from d2lrec.experiment import train_and_evaluate
+        from d2lrec.lab.experiment import train_and_evaluate
         config = dataclasses.replace(PRESETS['tuned'], seed=args.seed)
         print('no --load: training the tuned preset first ...',
               file=sys.stderr)
@@ -284,9 +286,9 @@ def _run(args):
         print(f'd2lrec: error: mxnet 1.9.1 failed to import: {e}. '
               f'{untested_stack()}', file=sys.stderr)
         return 1
-    from d2lrec.devices import DeviceError, choose_devices
-    from d2lrec.download import DataError
-    from d2lrec.modelfile import ModelFileError
+    from d2lrec.lab.devices import DeviceError, choose_devices
+    from d2lrec.datasets import DataError
+    from d2lrec.lab.modelfile import ModelFileError
     from d2lrec.train import DivergenceError
     try:
         devices = choose_devices(args.device)

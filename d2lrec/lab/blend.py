@@ -2,7 +2,7 @@
 predictions added up with weights fitted on validation data (beyond
 D2L §16.4).
 
-A `d2lrec.config.Blend` names its members, each a `Config` whose split
+A `d2lrec.lab.config.Blend` names its members, each a `Config` whose split
 and seed are the blend's.  `train_blend` trains every member on a
 validation split carved from the training set
 (``train_and_evaluate(validation=True)``) and fits one weight per
@@ -12,55 +12,49 @@ the weighted sum once.  The test set chooses nothing.  Each member's
 ``nets`` nets (the blend's), initialized with seeds seed, seed + 1,
 ..., are averaged first.
 
-Predictions are items x users matrices (`d2lrec.models.predict`).  Each
+Predictions are items x users matrices (`d2lrec.lab.models.predict`).  Each
 member's are adjusted by its own protocol options (``clip``,
-``unseen_rating``); the blend's are clipped to the rating range and are
-`UNSEEN_RATING` where the test user or item has no training rating, as
+``unseen_rating``), the blend's by `d2lrec.lab.config.PROTOCOL`'s, as
 in the tuned preset.
 """
 import dataclasses
 
 import numpy as onp
 
-from d2lrec.data import load_data_ml100k, read_data_ml100k
+from d2lrec.data import load_data_ml100k, read_data
 from d2lrec.devices import try_all_gpus
-from d2lrec.evaluation import (adjust_predictions, observed_rmse,
-                               unseen_entries)
-from d2lrec.experiment import Run, split, train_and_evaluate
-from d2lrec.models import predict
+from d2lrec.lab.config import PROTOCOL, Config
+from d2lrec.lab.evaluation import (adjust_predictions, observed_rmse,
+                                   unseen_entries)
+from d2lrec.lab.experiment import Run, split, train_and_evaluate
+from d2lrec.lab.models import predict
 
-#: What a blend predicts for a test user or item without a training
-#: rating: the AutoRec paper's 3, as the tuned preset does.
-UNSEEN_RATING = 3
-
-
-def rating_matrices(config, data, validation=False, data_dir=None):
-    """The items x users NumPy matrices of the training and the test
-    ratings of `config`'s split of `data` (`d2lrec.experiment.split`;
-    `data_dir` holds the folds' test files)."""
-    _, num_users, num_items = data
+def rating_matrices(parts, num_users, num_items):
+    """The items x users NumPy matrices of the ratings of `parts`, a
+    split's ``(train_data, test_data)``."""
     return [load_data_ml100k(part, num_users, num_items)[3].asnumpy()
-            for part in split(config, data, validation, data_dir)]
+            for part in parts]
 
 
-def member_predictions(config, data, validation=False, nets=1,
-                       devices=None, data_dir=None, preds_of=None):
+def member_predictions(config, data, parts, validation=False, nets=1,
+                       devices=None, preds_of=None):
     """The mean items x users prediction of `nets` nets of `config`,
     initialized with seeds ``config.seed``, ``config.seed + 1``, ...,
-    each trained on its split of `data` (the validation split's
-    training set, with `validation`), adjusted by its options; and the
-    wall seconds of training them.  `preds_of` is `train_blend`'s."""
+    each trained on `parts`, its split of `data` (with `validation`, the
+    validation split), adjusted by its options; and the wall seconds of
+    training them.  `preds_of` is `train_blend`'s."""
     devices = devices or try_all_gpus()
     _, num_users, num_items = data
     preds_of = {} if preds_of is None else preds_of
-    train_data, _ = split(config, data, validation, data_dir)
+    train_data, _ = parts
     for init_seed in range(config.seed, config.seed + nets):
         key = config, validation, init_seed
         if key not in preds_of:
-            run = train_and_evaluate(config, validation, data, data_dir,
-                                     devices, plot=False, verbose=False,
-                                     every_epoch=False, return_net=True,
-                                     init_seed=init_seed)
+            run = train_and_evaluate(config, validation, data,
+                                     devices=devices, plot=False,
+                                     verbose=False, every_epoch=False,
+                                     return_net=True, init_seed=init_seed,
+                                     parts=parts)
             preds_of[key] = (predict(run.net, config.model, num_users,
                                      num_items, train_data, devices[0]),
                              run['seconds'])
@@ -86,19 +80,18 @@ def fit_weights(preds, ratings):
 
 
 def combine(preds, weights, train_matrix):
-    """`preds` blended with `weights` (`fit_weights`), clipped to the
-    rating range, and `UNSEEN_RATING` for the users and items without a
+    """`preds` blended with `weights` (`fit_weights`), adjusted by the
+    protocol options (`PROTOCOL`) for the users and items without a
     rating in `train_matrix`."""
     blended = sum(w * pred for w, pred in zip(weights, preds))
     return adjust_predictions(blended + weights[-1],
-                              unseen_entries(train_matrix), clip=True,
-                              unseen_rating=UNSEEN_RATING)
+                              unseen_entries(train_matrix), **PROTOCOL)
 
 
-def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
-                data=None, data_dir=None, devices=None, progress=None,
-                preds_of=None):
-    """Train and test `blend` (a `d2lrec.config.Blend`) on the split of
+def train_blend(blend, split_mode=Config.split_mode, seed=Config.seed,
+                test_ratio=Config.test_ratio, data=None, data_dir=None,
+                devices=None, progress=None, preds_of=None):
+    """Train and test `blend` (a `d2lrec.lab.config.Blend`) on the split of
     `split_mode`, `seed` and `test_ratio` (`Config`'s); return a `Run`.
 
     Its ``test_rmse`` is the blend's and ``validation_rmse`` its RMSE on
@@ -115,20 +108,21 @@ def train_blend(blend, split_mode='random', seed=0, test_ratio=0.1,
     several blends of the same `data`, and a net they share is trained
     once.
     """
-    data = data or read_data_ml100k(data_dir)
     devices = devices or try_all_gpus()
     preds_of = {} if preds_of is None else preds_of
     configs = {name: dataclasses.replace(member, split_mode=split_mode,
                                          seed=seed, test_ratio=test_ratio)
                for name, member in blend.members}
+    data = data or read_data(blend.members[0][1].dataset, data_dir)
     rmse, members, seconds = {}, {}, 0
-    for validation in (True, False):
-        train_matrix, ratings = rating_matrices(
-            next(iter(configs.values())), data, validation, data_dir)
+    for validation in (True, False):  # one split each, for every member
+        parts = split(next(iter(configs.values())), data, validation,
+                      data_dir)
+        train_matrix, ratings = rating_matrices(parts, *data[1:])
         preds = []
         for name, config in configs.items():
             pred, fit_seconds = member_predictions(
-                config, data, validation, blend.nets, devices, data_dir,
+                config, data, parts, validation, blend.nets, devices,
                 preds_of)
             preds.append(pred)
             seconds += fit_seconds

@@ -21,10 +21,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from d2lrec.config import ACTIVATIONS, Config
-from d2lrec.data import read_data_ml100k
-from d2lrec.experiment import train_and_evaluate
-from d2lrec.reference import DECIMALS, reference, reference_key, typical
+from d2lrec.lab.config import ACTIVATIONS, Config
+from d2lrec.data import read_data
+from d2lrec.datasets import DATASETS, DEFAULT
+from d2lrec.lab.experiment import train_and_evaluate
+from d2lrec.lab.reference import DECIMALS, reference, reference_key, typical
 
 #: During a run, the chart is drawn again after an epoch only if its
 #: last drawing is at least this old, so drawing slows training little.
@@ -36,7 +37,7 @@ class Playground:
     runs, each beside notebook 03's measurement of its setting.
 
     Display it in a notebook cell.  `press` is what the button calls;
-    `wait` waits for the run it started.  `data` (``read_data_ml100k()``'s
+    `wait` waits for the run it started.  `data` (`d2lrec.data.read_data`'s
     result) is loaded at the first run if not given.
     """
 
@@ -165,8 +166,8 @@ class Playground:
         self.curve = []
         try:
             if self.data is None:
-                self.status.value = 'Loading MovieLens 100K...'
-                self.data = read_data_ml100k(self.data_dir)
+                self.status.value = f'Loading {DATASETS[DEFAULT].title}...'
+                self.data = read_data(DEFAULT, self.data_dir)
             result = train_and_evaluate(config, data=self.data,
                                         plot=_Epochs(self, config),
                                         verbose=False)

@@ -1,5 +1,14 @@
 """The kinds of model d2lrec trains, each in one place (D2L §16.3/§16.4).
 
+`DeepAutoRec` is AutoRec of any depth, with a choice of activations
+(the chapter's exercises 1-3).  ``DeepAutoRec((500,), n)`` with the
+defaults is the chapter's `d2lrec.autorec.AutoRec`: same layers, same
+parameter order, so the same seed gives the same run
+(``tests/test_autorec.py`` checks it).  Fed the rows of the items x
+users matrix it is item-based AutoRec (I-AutoRec); fed the rows of the
+users x items matrix (its transpose) it is user-based AutoRec
+(U-AutoRec).
+
 A `Config`'s ``model`` names one of `KINDS`:
 
 - ``'autorec'``: the chapter's item-based AutoRec.  Its rows are the
@@ -15,25 +24,82 @@ rating matrix (`predict`).  A new kind is four additions:
 
 - a class here, with the methods of the kinds below;
 - its entry in `KINDS`;
-- its name in `d2lrec.config.MODELS`;
-- its default epochs and batch size in `d2lrec.config.DEFAULT_EPOCHS`
-  and `d2lrec.config.DEFAULT_BATCH_SIZE`.
+- its name in `d2lrec.lab.config.MODELS`;
+- its default epochs and batch size in `d2lrec.lab.config.DEFAULT_EPOCHS`
+  and `d2lrec.lab.config.DEFAULT_BATCH_SIZE`.
 
 tests/test_models.py adds one so, and trains it.
 """
 import mxnet as mx
 import numpy as onp
+from mxnet import autograd, np, npx
 from mxnet.base import MXNetError
+from mxnet.gluon import nn
 from mxnet.util import use_np
 
-from d2lrec.autorec import DeepAutoRec
-from d2lrec.data import ArrayLoader, load_data_ml100k
-from d2lrec.evaluation import (autorec_evaluator, mf_evaluator,
-                               reconstruct, row_batches)
-from d2lrec.mf import MF, rating_loaders
+from d2lrec.data import load_data_ml100k
+from d2lrec.lab.config import check
+from d2lrec.lab.evaluation import (autorec_evaluator, mf_evaluator,
+                                   reconstruct, row_batches)
+from d2lrec.mf import MF, ArrayLoader, rating_loaders
 
 #: (user, item) pairs per forward pass when MF predicts.
 BATCH_PAIRS = 1 << 16
+
+
+def decoder_activation(name, x):
+    """Apply decoder activation `name` to `x`, mapped onto ratings 1..5.
+
+    A bounded activation cannot reach ratings above 1, so ``sigmoid`` is
+    ``1 + 4 sigmoid(x)`` and ``tanh`` is ``3 + 2 tanh(x)``; ``relu`` and
+    ``identity`` are used as they are.
+    """
+    if name == 'sigmoid':
+        return 1 + 4 * npx.sigmoid(x)
+    if name == 'tanh':
+        return 3 + 2 * np.tanh(x)
+    if name == 'relu':
+        return npx.relu(x)
+    return x
+
+
+@use_np
+class DeepAutoRec(nn.Block):
+    """AutoRec with hidden layers `hidden_layers` (e.g. ``(500, 250, 500)``).
+
+    Every hidden layer uses `encoder_act` and is followed by dropout; the
+    output layer has `num_outputs` units and `decoder_act` (see
+    `decoder_activation`).  As in the chapter, the output is masked by the
+    sign of the input during training, so only observed ratings count.
+
+    >>> net = DeepAutoRec((500, 250, 500), num_outputs=943)
+    >>> net.initialize()
+    >>> net(np.ones((2, 943))).shape
+    (2, 943)
+    """
+
+    def __init__(self, hidden_layers, num_outputs, encoder_act='sigmoid',
+                 decoder_act='identity', dropout=0.05):
+        super().__init__()
+        hidden_layers = check('hidden_layers', hidden_layers)
+        check('encoder_act', encoder_act)
+        check('decoder_act', decoder_act)
+        self.encoder = nn.Sequential()
+        for num_hidden in hidden_layers:
+            self.encoder.add(nn.Dense(
+                num_hidden, use_bias=True,
+                activation=None if encoder_act == 'identity'
+                else encoder_act))
+            self.encoder.add(nn.Dropout(dropout))
+        self.decoder = nn.Dense(num_outputs, use_bias=True)
+        self.decoder_act = decoder_act
+
+    def forward(self, input):
+        pred = decoder_activation(self.decoder_act,
+                                  self.decoder(self.encoder(input)))
+        if autograd.is_training():  # Mask the gradient during training
+            return pred * np.sign(input)
+        return pred
 
 
 class AutoRecKind:
@@ -154,6 +220,6 @@ def build_net(config, num_users, num_items):
 def predict(net, model, num_users, num_items, data, device):
     """The items x users ratings that `net`, of kind `model`, predicts
     from `data`, in inference mode on `device` (see
-    `d2lrec.recommendations.predict_ratings`)."""
+    `d2lrec.lab.recommendations.predict_ratings`)."""
     with mx.autograd.pause(train_mode=False):
         return KINDS[model].predict(net, num_users, num_items, data, device)

@@ -8,8 +8,8 @@ reads without d2lrec or mxnet) holding:
   (``encoder.0.weight``, ``decoder.bias``, ... or ``P.weight``, ...);
 - ``config``: a JSON string, ``{"format": "d2lrec-model", "version": 1,
   "config": {...}, "num_users": ..., "num_items": ...}``, where
-  ``config`` holds every setting of the run's `d2lrec.config.Config`;
-  with the sizes it is what `d2lrec.models.build_net` needs to
+  ``config`` holds every setting of the run's `d2lrec.lab.config.Config`;
+  with the sizes it is what `d2lrec.lab.models.build_net` needs to
   rebuild the net.
 
 The file is written to a temporary file beside it, flushed to disk and
@@ -28,7 +28,7 @@ import zipfile
 
 import numpy as onp
 
-from d2lrec.config import Config
+from d2lrec.lab.config import Config
 
 MODEL_FORMAT, MODEL_VERSION = 'd2lrec-model', 1
 
@@ -133,7 +133,7 @@ def save_model(net, config, num_users, num_items, path):
     full disk, a missing folder) raises `ModelFileError`.
     """
     import mxnet as mx
-    from d2lrec.models import build_net
+    from d2lrec.lab.models import build_net
     arrays = _params(net)
     try:
         _load_params(build_net(config, num_users, num_items), arrays,
@@ -195,14 +195,14 @@ def load_model(path, devices=None):
     """Return ``(net, config, num_users, num_items)`` saved by
     `save_model` at `path`.
 
-    The net is rebuilt by `d2lrec.models.build_net` and its
+    The net is rebuilt by `d2lrec.lab.models.build_net` and its
     parameters loaded onto
     `devices` (default: `d2lrec.devices.try_all_gpus()`).  A missing,
     unreadable or corrupt file, a bad config, or parameters that do not
     fit it raise `ModelFileError`.
     """
     from d2lrec.devices import try_all_gpus
-    from d2lrec.models import build_net
+    from d2lrec.lab.models import build_net
     path = os.fspath(path)
     (config, num_users, num_items), arrays = _read(path)
     net = build_net(config, num_users, num_items)

@@ -4,10 +4,10 @@ A `Config` holds every setting of a run: the model, its layers and
 activations, the training budget, the split and the protocol options.
 Its defaults are the chapter's.  The command line's ``train`` options,
 its ``--help`` and the presets are made from its fields,
-`d2lrec.experiment.train_and_evaluate`, `d2lrec.sweep.compare` and
-`d2lrec.tune.coordinate_search` take it, and a saved model stores it:
+`d2lrec.lab.experiment.train_and_evaluate`, `d2lrec.lab.sweep.compare` and
+`d2lrec.lab.tune.coordinate_search` take it, and a saved model stores it:
 adding a setting is adding a field here (adding a model kind: see
-`d2lrec.models`).  Each field says, in its
+`d2lrec.lab.models`).  Each field says, in its
 metadata, what values it takes and its command-line option.
 
 It does not import mxnet, so that the command line can check these
@@ -19,16 +19,12 @@ import collections
 import dataclasses
 import numbers
 
+from d2lrec.datasets import (DATASETS, DEFAULT, FOLDS, RATING_RANGE,
+                             SPLIT_MODES)
+
 #: ``autorec`` is the chapter's item-based AutoRec, ``uautorec`` the
 #: user-based one, ``mf`` §16.3's matrix factorization.
 MODELS = ('autorec', 'uautorec', 'mf')
-
-#: The five canonical train/test folds shipped in ml-100k.zip.
-FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
-
-#: How the ratings are split (D2L §16.2's two modes, the book's own
-#: random split as it draws in a fresh process, and the folds).
-SPLIT_MODES = ('random', 'seq-aware', 'book') + FOLDS
 
 #: Activations for the encoder (every hidden layer) and the decoder.
 ACTIVATIONS = ('sigmoid', 'tanh', 'relu', 'identity')
@@ -59,7 +55,9 @@ _positive = _number(numbers.Real, lambda v: v > 0, '> 0')
 _non_negative = _number(numbers.Real, lambda v: v >= 0, '>= 0')
 _fraction = _number(numbers.Real, lambda v: 0 <= v < 1, 'in [0, 1)')
 _ratio = _number(numbers.Real, lambda v: 0 < v < 1, 'in (0, 1)')
-_rating = _number(numbers.Real, lambda v: 1 <= v <= 5, 'in [1, 5]')
+_rating = _number(numbers.Real,
+                  lambda v: RATING_RANGE[0] <= v <= RATING_RANGE[1],
+                  'in [{}, {}]'.format(*RATING_RANGE))
 
 
 def _flag(value):
@@ -70,13 +68,14 @@ _flag.wanted = 'True or False'
 
 
 def setting(default, help, choices=None, check=None, option=None,
-            optional=False, none=None):
+            optional=False, none=None, repr=True):
     """A field of `Config`: its default, its ``--help`` text, and either
     its `choices` or a `check` of a value (see `_number`).  `option` is
     its command-line name (default: the field's, with dashes).  With
     `optional`, the value may be None; `none` says what None stands for
-    (e.g. the model's default), for ``--help``."""
-    return dataclasses.field(default=default, metadata=dict(
+    (e.g. the model's default), for ``--help``.  Without `repr`, the
+    field is left out of the config's repr."""
+    return dataclasses.field(default=default, repr=repr, metadata=dict(
         help=help, choices=choices, check=check, option=option,
         optional=optional, none=none))
 
@@ -142,11 +141,20 @@ class Config:
         'rating (the AutoRec paper uses 3)', check=_rating, optional=True)
     seed: int = setting(0, 'seeds the split, initialization, dropout and '
                         'shuffling', check=_any_int)
+    #: Not in the repr, which describes the model (notebook 04 prints it).
+    dataset: str = setting(DEFAULT, 'the ratings: ' + ', '.join(
+        f'{d.name} ({d.title})' for d in DATASETS.values()),
+        choices=tuple(DATASETS), repr=False)
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
             object.__setattr__(self, field.name,
                                check(field.name, getattr(self, field.name)))
+        folds = DATASETS[self.dataset].folds
+        if self.split_mode in FOLDS and self.split_mode not in folds:
+            raise ValueError(f'split_mode {self.split_mode!r} is a fold of '
+                             f'{DEFAULT}; {self.dataset} has '
+                             f'{", ".join(folds) or "none"}')
 
     @property
     def budget(self):
@@ -252,17 +260,23 @@ def _layer_sizes(text):
     return tuple(map(positive_int_option, text.split(',')))
 
 
+#: The options of the standard rating-prediction protocols, off in the
+#: chapter and on in the presets: predictions clipped to the rating
+#: scale, and for a test user or item without a training rating the
+#: AutoRec paper's 3, the middle of the 1-5 scale.
+PROTOCOL = {'clip': True, 'unseen_rating': 3}
+
 #: The tuned item-based AutoRec (``--preset tuned``): the result of
-#: `d2lrec.tune.coordinate_search` on a validation split carved from the
+#: `d2lrec.lab.tune.coordinate_search` on a validation split carved from the
 #: training set of the seed-0 random split, which
 #: notebooks/04-tuned-autorec.ipynb reruns and checks.
 TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
-               lr_schedule='cosine', clip=True, unseen_rating=3)
+               lr_schedule='cosine', **PROTOCOL)
 
 
 @dataclasses.dataclass(frozen=True)
 class Blend:
-    """The settings of a blend (`d2lrec.blend.train_blend`): its
+    """The settings of a blend (`d2lrec.lab.blend.train_blend`): its
     `members`, pairs of a name and a `Config` whose split and seed are
     the blend's, and the `nets` of each member whose predictions are
     averaged.
@@ -294,12 +308,12 @@ class Blend:
 
 
 #: The I-AutoRec of `BLEND`: the tuned preset with the chapter's
-#: decoder and dropout 0.3, which `d2lrec.tune.coordinate_search` chose
+#: decoder and dropout 0.3, which `d2lrec.lab.tune.coordinate_search` chose
 #: on each fold's own training set (benchmarks/retune.py).
 _AUTOREC = dataclasses.replace(TUNED, decoder_act='identity', dropout=0.3)
 
 #: ``--preset blend``: five models of the chapter's family, blended by
-#: `d2lrec.blend.train_blend`.  I-AutoRec (`_AUTOREC`), the same with a
+#: `d2lrec.lab.blend.train_blend`.  I-AutoRec (`_AUTOREC`), the same with a
 #: ReLU and with a sigmoid decoder, user-based AutoRec with a sigmoid
 #: decoder (100 epochs at lr 0.001, dropout 0.5), and §16.3's MF (40
 #: epochs with a cosine decay), each with the tuned preset's protocol
@@ -314,7 +328,7 @@ BLEND = Blend((
         _AUTOREC, model='uautorec', decoder_act='sigmoid', lr=0.001,
         num_epochs=100, dropout=0.5)),
     ('MF', Config(model='mf', num_epochs=40, lr_schedule='cosine',
-                  clip=True, unseen_rating=3)),
+                  **PROTOCOL)),
 ))
 
 PRESETS = {'tuned': TUNED, 'blend': BLEND}

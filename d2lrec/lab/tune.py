@@ -8,7 +8,7 @@ The validation split is carved from the training set of `start`'s split
 (``validation=True`` in `train_and_evaluate`), so that split's test set
 is never used to choose; another split's test set may share ratings
 with it.  Its result from `START`, on the seed-0 random 90/10 split, is
-`d2lrec.config.TUNED`, the ``--preset tuned`` of the command line
+`d2lrec.lab.config.TUNED`, the ``--preset tuned`` of the command line
 (benchmarks/retune.py runs it again on each protocol's own training set,
 docs/results.md).
 """
@@ -16,8 +16,8 @@ import dataclasses
 
 import pandas as pd
 
-from d2lrec.config import DEFAULT_EPOCHS, Config
-from d2lrec.sweep import train_many
+from d2lrec.lab.config import DEFAULT_EPOCHS, PROTOCOL, Config
+from d2lrec.lab.sweep import train_many
 
 #: The stages of the search and their options, in order.
 SEARCH_SPACE = (
@@ -36,8 +36,7 @@ SEARCH_SPACE = (
 )
 
 #: The chapter's settings, plus the protocol options of the tuned preset.
-START = Config(num_epochs=DEFAULT_EPOCHS['autorec'], clip=True,
-               unseen_rating=3)
+START = Config(num_epochs=DEFAULT_EPOCHS['autorec'], **PROTOCOL)
 
 
 def coordinate_search(space=SEARCH_SPACE, start=START, data=None,

@@ -1,5 +1,5 @@
 """Many configurations, trained side by side: the sweeps of the chapter's
-exercises (D2L §16.4) and of the tuning (`d2lrec.tune`).
+exercises (D2L §16.4) and of the tuning (`d2lrec.lab.tune`).
 
 `train_many` trains configurations in worker processes, one per core
 (at most `MAX_WORKERS`), each with its share of the cores as MXNet's
@@ -17,10 +17,10 @@ from itertools import repeat
 
 import pandas as pd
 
-from d2lrec.data import read_data_ml100k
+from d2lrec.data import read_data
 from d2lrec.devices import try_all_gpus
-from d2lrec.experiment import train_and_evaluate
-from d2lrec.threads import num_cores, threads_for_new_processes
+from d2lrec.lab.experiment import train_and_evaluate
+from d2lrec.lab.threads import num_cores, threads_for_new_processes
 
 #: The most worker processes `train_many` starts by default.
 MAX_WORKERS = 4
@@ -65,7 +65,7 @@ def train_many(configs, data=None, validation=False, workers=None,
         rmses = map(_test_rmse, new, repeat(data), repeat(validation))
     else:  # the longest first, so that none is left to run alone at the end
         new.sort(key=_work, reverse=True)
-        rmses = _in_workers(workers, new, data or read_data_ml100k(),
+        rmses = _in_workers(workers, new, data or read_data(new[0].dataset),
                             validation)
     rmse_of.update(zip(new, rmses))
     return [rmse_of[config] for config in configs]

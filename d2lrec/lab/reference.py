@@ -1,6 +1,6 @@
 """Notebook 03's measurements of D2L §16.4's exercises, as data: the test
 RMSE of each setting it measured, per seed (0, 1, 2), and their mean and
-sample standard deviation.  The playground (`d2lrec.playground`) shows
+sample standard deviation.  The playground (`d2lrec.lab.playground`) shows
 them beside a run, and the classroom assignment (assignments/) grades a
 student's runs against them.
 
@@ -12,9 +12,9 @@ import csv
 import importlib.resources
 import io
 
-from d2lrec.config import Config
+from d2lrec.lab.config import Config
 
-#: The file, in the d2lrec package.
+#: The file, in the d2lrec.lab package.
 REFERENCE = 'reference.csv'
 
 #: The `Config` fields that name a measured setting; a run has a
@@ -44,7 +44,7 @@ def reference_key(config):
 def reference():
     """Notebook 03's test RMSEs, a dict from `reference_key` to a dict
     of its `NUMBERS` (mean and sample std over seeds 0, 1, 2)."""
-    text = importlib.resources.files('d2lrec').joinpath(REFERENCE)
+    text = importlib.resources.files('d2lrec.lab').joinpath(REFERENCE)
     rows = {}
     for row in csv.DictReader(io.StringIO(text.read_text())):
         key = (row['model'], row['hidden_layers'], row['encoder_act'],

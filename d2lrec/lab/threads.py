@@ -4,7 +4,7 @@ MXNet reads ``OMP_NUM_THREADS`` once, when a process first imports
 mxnet, so these functions only set the environment: `use_all_cores` for
 this process, before mxnet loads (the command line, the notebooks), and
 `threads_for_new_processes` for the worker processes that
-`d2lrec.sweep.train_many` starts.  This module does not import mxnet.
+`d2lrec.lab.sweep.train_many` starts.  This module does not import mxnet.
 """
 import contextlib
 import os
