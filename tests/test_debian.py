@@ -41,7 +41,7 @@ import time
 
 import pytest
 
-from d2lrec.config import DEFAULT_EPOCHS
+from d2lrec.lab.config import DEFAULT_EPOCHS
 from support import train_json
 
 ROOT = pathlib.Path(__file__).parents[1]
