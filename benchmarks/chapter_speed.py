@@ -4,8 +4,9 @@ Both runs cover data load, split, matrices and 25 epochs with evaluation
 every epoch, on the same data, each in a fresh process, one after the
 other (imports excluded), for seeds 0 to 4 (one seed is one sample:
 the split alone moves the RMSE by about +-0.005).  Prints the mean time
-and test RMSE of each path and the ratio of the mean times.  A benchmark, not a test: these machines are noisy, so read the
-ratio, don't assert on it.
+and test RMSE of each path and the ratio of the mean times.  A
+benchmark, not a test: these machines are noisy, so read the ratio,
+don't assert on it.
 
     D2LREC_DATA_DIR=../shared/data python benchmarks/chapter_speed.py
 """

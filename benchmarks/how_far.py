@@ -34,15 +34,16 @@ PROTOCOLS = ([('u1', 'u1', seed) for seed in range(3)]
 
 
 def steps():
-    """The steps, in order: (name, blend or Config, what the row reads
-    from a blend's run: ``'blend'`` or a member's name)."""
-    from d2lrec.lab.config import BLEND, Blend, Config
+    """The steps, in order: (name, `Preset`, what the row reads from a
+    blend's run: ``'blend'`` or a member's name)."""
+    from d2lrec.lab.config import BLEND, Config, Preset
     first, *_ = BLEND.members
-    three = Blend(tuple((name, config) for name, config in BLEND.members
+    three = Preset(tuple((name, config) for name, config in BLEND.members
                         if name in ('I-AutoRec', 'U-AutoRec sigmoid',
                                     'MF')))
     two_nets = dataclasses.replace(BLEND, nets=2)
-    return (("the chapter's settings", Config(), None),
+    return (("the chapter's settings", Preset((('AutoRec', Config()),)),
+             None),
             ('I-AutoRec, one net', BLEND, first[0]),
             ('I-AutoRec, 2 nets averaged', two_nets, first[0]),
             ('blend of I-AutoRec, U-AutoRec and MF', three, 'blend'),
@@ -86,20 +87,19 @@ def measure_routes(data):
 def measure_steps(data):
     """Every step's test RMSE and seconds on every protocol."""
     from d2lrec.lab.blend import train_blend
-    from d2lrec.lab.config import Blend
     from d2lrec.lab.experiment import train_and_evaluate
     rows = []
     for protocol, split_mode, seed in PROTOCOLS:
         preds_of = {}
         for step, settings, read in steps():
-            if isinstance(settings, Blend):
+            if settings.blended:
                 run = train_blend(settings, split_mode, seed, data=data,
                                   preds_of=preds_of)
                 if read != 'blend':  # a member alone
                     run = run['members'][read]
             else:
                 run = train_and_evaluate(
-                    dataclasses.replace(settings, split_mode=split_mode,
+                    dataclasses.replace(settings.config, split_mode=split_mode,
                                         seed=seed),
                     data=data, plot=False, verbose=False, every_epoch=False)
             rows.append({'step': step, 'protocol': protocol, 'seed': seed,

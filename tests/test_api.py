@@ -94,11 +94,15 @@ assert table.loc['20', 'seed 0'] == rmses[0] == result['test_rmse']
 space = (('hidden', ({'hidden_layers': (10,)}, {'hidden_layers': (20,)})),)
 best, log = use('coordinate_search')(space, small, data=ml100k, workers=1)
 assert len(use('BLEND').members) == 5
-blend = use('Blend')((('20', small), ('MF', Config(model='mf',
+blend = use('Preset')((('20', small), ('MF', Config(model='mf',
                                                    num_epochs=1))))
 run = use('train_blend')(blend, data=ml100k)
 assert 0.5 < run['test_rmse'] < 4, run
 assert list(run['weights']) == ['20', 'MF', 'constant']
+assert use('PRESETS')['tuned'].config == use('TUNED')
+one = use('run_preset')(use('Preset')((('20', small),)), data=ml100k,
+                        verbose=False)
+assert one['test_rmse'] == result['test_rmse']
 scores = use('predict_ratings')(net, 'autorec', num_users, num_items, data)
 assert len(use('recommend')(scores, data, 1, 5, items)) == 5
 assert len(use('top_rated')(data, 1, 5, items)) == 5

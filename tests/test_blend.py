@@ -1,7 +1,7 @@
 """Blends (d2lrec.lab.blend): the least-squares weights against NumPy's
 polynomial fit, the blend's clipping and unseen rating, a member's nets,
 and a small blend of the three model kinds on synthetic data, checked
-against its members' own runs; the settings of a blend (config.Blend)."""
+against its members' own runs; the settings of a blend (config.Preset)."""
 import dataclasses
 
 import mxnet as mx
@@ -11,7 +11,7 @@ import pytest
 from d2lrec.lab import blend
 from d2lrec.lab.blend import (combine, fit_weights, member_predictions,
                               rating_matrices, train_blend)
-from d2lrec.lab.config import BLEND, PRESETS, Blend, Config
+from d2lrec.lab.config import BLEND, PRESETS, Config, Preset
 from d2lrec.data import read_data_ml100k
 from d2lrec.lab.evaluation import observed_rmse
 from d2lrec.lab.experiment import split, train_and_evaluate
@@ -84,7 +84,7 @@ def test_init_seed_seeds_the_net_and_not_the_split(synthetic_folds):
 
 def test_a_blend_of_the_three_kinds(synthetic_ml100k):
     data = read_data_ml100k(synthetic_ml100k[0])
-    blend = Blend(MEMBERS)
+    blend = Preset(MEMBERS)
     run = train_blend(blend, seed=1, data=data)
     assert run['model'] == 'blend' and run['seed'] == 1
     assert list(run['weights']) == ['I-AutoRec', 'U-AutoRec', 'MF',
@@ -111,14 +111,14 @@ def test_a_blend_of_the_three_kinds(synthetic_ml100k):
 
 def test_blend_settings_are_checked():
     with pytest.raises(ValueError, match='members must be'):
-        Blend((SMALL,))
+        Preset((SMALL,))
     with pytest.raises(ValueError, match='members must be'):
-        Blend(())
+        Preset(())
     with pytest.raises(ValueError, match='member names must differ'):
-        Blend((('A', SMALL), ('A', SMALL)))
+        Preset((('A', SMALL), ('A', SMALL)))
     with pytest.raises(ValueError, match='nets must be > 0'):
-        Blend((('A', SMALL),), nets=0)
-    assert Blend([('A', SMALL)]).members == (('A', SMALL),)
+        Preset((('A', SMALL),), nets=0)
+    assert Preset([('A', SMALL)]).members == (('A', SMALL),)
     assert PRESETS['blend'] is BLEND
 
 
@@ -126,12 +126,12 @@ def test_nets_kept_in_preds_of_are_not_trained_again(synthetic_ml100k,
                                                       monkeypatch):
     data = read_data_ml100k(synthetic_ml100k[0])
     preds_of = {}
-    first = train_blend(Blend(MEMBERS[:2]), data=data, preds_of=preds_of)
+    first = train_blend(Preset(MEMBERS[:2]), data=data, preds_of=preds_of)
     assert len(preds_of) == 4  # two members, each on two splits
     monkeypatch.setattr(blend, 'train_and_evaluate', None)  # not called
-    assert train_blend(Blend(MEMBERS[:2]), data=data,
+    assert train_blend(Preset(MEMBERS[:2]), data=data,
                        preds_of=preds_of) == first
-    one = train_blend(Blend(MEMBERS[:1]), data=data, preds_of=preds_of)
+    one = train_blend(Preset(MEMBERS[:1]), data=data, preds_of=preds_of)
     assert one['members'] == {'I-AutoRec': first['members']['I-AutoRec']}
     assert first['seconds'] == sum(seconds for _, seconds in
                                    preds_of.values())

@@ -14,10 +14,10 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
-from d2lrec.lab import cli, experiment
+from d2lrec.lab import cli, run as run_module
 from d2lrec.lab.blend import train_blend
 from d2lrec.lab.config import (DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, PRESETS,
-                               TUNED, Blend, Config)
+                               TUNED, Config, Preset)
 from d2lrec.lab.experiment import train_and_evaluate
 from support import FOLDS
 
@@ -26,6 +26,12 @@ def run(capsys, argv):
     status = cli.main(argv)
     out, err = capsys.readouterr()
     return status, out.splitlines(), err
+
+
+def config_of(args, split_mode):
+    """The `Config` that ``train``'s parsed `args` run on `split_mode`."""
+    preset = cli.preset_of(args.preset)
+    return Config(**cli.settings_of(args, preset, split_mode))
 
 
 def test_cli_needs_a_command(capsys):
@@ -37,7 +43,7 @@ def test_cli_needs_a_command(capsys):
 
 def test_cli_defaults_are_the_chapters():
     args = cli.make_parser().parse_args(['train'])
-    assert cli.config_of(args, args.split_mode) == Config()
+    assert config_of(args, args.split_mode) == Config()
     config = Config()
     assert (config.model, config.hidden_layers, config.encoder_act,
             config.decoder_act, config.num_factors) == (
@@ -58,18 +64,18 @@ def test_cli_defaults_are_the_chapters():
 
 def test_preset_sets_defaults_and_explicit_options_win():
     _, args = cli.parse_args(['train', '--preset', 'tuned'])
-    assert cli.config_of(args, args.split_mode) == TUNED  # every setting
+    assert config_of(args, args.split_mode) == TUNED  # every setting
     assert (args.hidden_layers, args.num_epochs, args.decoder_act) == (
         (1000,), 60, 'relu')
     assert (args.clip, args.unseen_rating, args.lr_schedule) == (
         True, 3, 'cosine')
     _, args = cli.parse_args(['train', '--preset', 'tuned', '--epochs',
                               '3', '--no-clip', '--hidden', '20'])
-    assert cli.config_of(args, 'u1') == dataclasses.replace(
+    assert config_of(args, 'u1') == dataclasses.replace(
         TUNED, num_epochs=3, clip=False, hidden_layers=(20,),
         split_mode='u1')
     _, args = cli.parse_args(['train'])
-    assert cli.config_of(args, args.split_mode) == Config()
+    assert config_of(args, args.split_mode) == Config()
     assert (args.clip, args.unseen_rating, args.lr_schedule) == (
         False, None, None)
 
@@ -81,7 +87,7 @@ def test_every_setting_is_a_command_line_option(preset):
     parser = cli.make_parser(preset)
     train = parser._subparsers._group_actions[0].choices['train']
     options = {action.dest: action for action in train._actions}
-    defaults = PRESETS[preset] if preset else Config()
+    defaults = cli.preset_of(preset).config
     for field in dataclasses.fields(Config):
         assert options[field.name].default == getattr(defaults, field.name)
         assert options[field.name].help.startswith(field.metadata['help'])
@@ -101,7 +107,7 @@ def test_every_setting_is_a_command_line_option(preset):
 ])
 def test_options_set_their_setting(argv, setting, value):
     _, args = cli.parse_args(['train', *argv])
-    config = cli.config_of(args, args.split_mode)
+    config = config_of(args, args.split_mode)
     assert getattr(config, setting) == value
     assert config == dataclasses.replace(Config(), **{setting: value})
 
@@ -285,7 +291,7 @@ def test_ctrl_c_exits_130_and_saves_nothing(synthetic_folds, capsys,
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(experiment, 'train_and_evaluate', interrupted)
+    monkeypatch.setattr(run_module, 'train_and_evaluate', interrupted)
     models = tmp_path / 'models'
     models.mkdir()
     status, out, err = run(capsys, [
@@ -438,7 +444,7 @@ def test_the_blend_preset_takes_only_its_splits_options(argv, given,
 
 def test_cli_trains_a_blend(synthetic_folds, monkeypatch, capsys):
     small = Config(hidden_layers=(4,), num_epochs=1, batch_size=8)
-    blend = Blend((('I-AutoRec', small),
+    blend = Preset((('I-AutoRec', small),
                    ('MF', dataclasses.replace(small, model='mf'))))
     monkeypatch.setitem(PRESETS, 'blend', blend)
     root = str(synthetic_folds[0])

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from d2lrec.lab.config import BLEND, PRESETS, TUNED, Config
+from d2lrec.lab.config import BLEND, PRESETS, TUNED, Config, Preset
 
 
 @pytest.mark.parametrize('setting, value, problem', [
@@ -60,4 +60,5 @@ def test_the_tuned_preset_differs_from_the_chapter_where_it_says():
                                                         field.name)}
     assert changed == {'hidden_layers', 'decoder_act', 'num_epochs',
                        'lr_schedule', 'clip', 'unseen_rating'}
-    assert PRESETS == {'tuned': TUNED, 'blend': BLEND}
+    assert PRESETS == {'tuned': Preset((('I-AutoRec', TUNED),)),
+                       'blend': BLEND}

@@ -2,8 +2,8 @@
 predictions added up with weights fitted on validation data (beyond
 D2L §16.4).
 
-A `d2lrec.lab.config.Blend` names its members, each a `Config` whose split
-and seed are the blend's.  `train_blend` trains every member on a
+A `d2lrec.lab.config.Preset` names its members, each a `Config` whose
+split and seed are the blend's.  `train_blend` trains every member on a
 validation split carved from the training set
 (``train_and_evaluate(validation=True)``) and fits one weight per
 member, and a constant, by least squares on those validation ratings;
@@ -21,19 +21,19 @@ import dataclasses
 
 import numpy as onp
 
-from d2lrec.data import load_data_ml100k, read_data
+from d2lrec.data import read_data
 from d2lrec.devices import try_all_gpus
 from d2lrec.lab.config import PROTOCOL, Config
 from d2lrec.lab.evaluation import (adjust_predictions, observed_rmse,
                                    unseen_entries)
 from d2lrec.lab.experiment import Run, split, train_and_evaluate
-from d2lrec.lab.models import predict
+from d2lrec.lab.models import predict, rating_matrix
+
 
 def rating_matrices(parts, num_users, num_items):
     """The items x users NumPy matrices of the ratings of `parts`, a
     split's ``(train_data, test_data)``."""
-    return [load_data_ml100k(part, num_users, num_items)[3].asnumpy()
-            for part in parts]
+    return [rating_matrix(part, num_users, num_items) for part in parts]
 
 
 def member_predictions(config, data, parts, validation=False, nets=1,
@@ -61,8 +61,7 @@ def member_predictions(config, data, parts, validation=False, nets=1,
     preds, seconds = zip(*(preds_of[config, validation, init_seed]
                            for init_seed in range(config.seed,
                                                   config.seed + nets)))
-    train_matrix = load_data_ml100k(train_data, num_users,
-                                    num_items)[3].asnumpy()
+    train_matrix = rating_matrix(train_data, num_users, num_items)
     return (adjust_predictions(sum(preds) / nets,
                                unseen_entries(train_matrix), config.clip,
                                config.unseen_rating),
@@ -91,7 +90,7 @@ def combine(preds, weights, train_matrix):
 def train_blend(blend, split_mode=Config.split_mode, seed=Config.seed,
                 test_ratio=Config.test_ratio, data=None, data_dir=None,
                 devices=None, progress=None, preds_of=None):
-    """Train and test `blend` (a `d2lrec.lab.config.Blend`) on the split of
+    """Train and test `blend` (a `d2lrec.lab.config.Preset`) on the split of
     `split_mode`, `seed` and `test_ratio` (`Config`'s); return a `Run`.
 
     Its ``test_rmse`` is the blend's and ``validation_rmse`` its RMSE on

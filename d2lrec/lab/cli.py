@@ -2,9 +2,10 @@
 end to end, ``python -m d2lrec recommend`` shows what a model recommends.
 
 The defaults of ``train`` are the chapter's settings; ``--preset tuned``
-replaces them with `d2lrec.lab.config.TUNED`, and explicit options still win.
-``--preset blend`` trains `d2lrec.lab.config.BLEND` (`d2lrec.lab.blend`) on the
-split that ``--split``, ``--test-ratio`` and ``--seed`` give.
+replaces them with `d2lrec.lab.config.TUNED`, and explicit options still
+win.  ``--preset blend`` trains `d2lrec.lab.config.BLEND`
+(`d2lrec.lab.blend`) on the split that ``--split``, ``--test-ratio`` and
+``--seed`` give.  Each runs with `d2lrec.lab.run.run_preset`.
 Per-epoch progress goes to stderr; with ``--json`` the last line of stdout
 is one JSON object.  Usage errors exit with 2, data, model-file, device
 and divergence errors with 1, Ctrl-C with 130, each with one message and
@@ -18,8 +19,8 @@ import sys
 
 from d2lrec.datasets import (DATA_DIR_ENV, DATASETS, DEFAULT,
                              DEFAULT_DATA_DIR, FOLDS, SPLIT_MODES)
-from d2lrec.lab.config import (PRESETS, Blend, Config, add_options, option,
-                               positive_int_option)
+from d2lrec.lab.config import (PRESETS, Config, Preset, add_options,
+                               option, positive_int_option)
 from d2lrec.lab.threads import use_all_cores
 
 
@@ -77,10 +78,7 @@ def make_parser(preset=None):
     train = commands.add_parser(
         'train', help="train and evaluate the chapter's item-based AutoRec",
         formatter_class=_HelpFormatter)
-    defaults = PRESETS[preset] if preset else Config()
-    if isinstance(defaults, Blend):  # its members have their own
-        defaults = Config()
-    _train_options(train, defaults)
+    _train_options(train, preset_of(preset).config)
     _common(train)
     recommend = commands.add_parser(
         'recommend', help="a user's top-k unseen movies, one per line",
@@ -101,6 +99,12 @@ def make_parser(preset=None):
     return parser
 
 
+def preset_of(name):
+    """The `Preset` of ``--preset`` `name`; without one, the chapter's
+    settings."""
+    return PRESETS[name] if name else Preset((('AutoRec', Config()),))
+
+
 def parse_args(argv=None):
     """Parse `argv`; a ``--preset`` becomes the defaults of ``train``."""
     parser = make_parser()
@@ -108,75 +112,59 @@ def parse_args(argv=None):
     if getattr(args, 'preset', None):
         parser = make_parser(args.preset)
         args = parser.parse_args(argv)
-        if isinstance(PRESETS[args.preset], Blend):
-            _check_blend_options(args)
+        _check_preset_options(args)
     return parser, args
 
 
-#: The settings of ``train`` that a blend preset takes: its split's.
-BLEND_SETTINGS = ('split_mode', 'test_ratio', 'seed')
-
-
-def _check_blend_options(args):
-    """A usage error if `args` set what a blend's members fix."""
-    chapter = Config()
-    given = [f'--{name}' for name in ('hidden', 'save')
-             if getattr(args, name)]
-    given += [option(field.name) for field in dataclasses.fields(Config)
-              if field.name not in BLEND_SETTINGS
-              and getattr(args, field.name) != getattr(chapter, field.name)]
+def _check_preset_options(args):
+    """A usage error if `args` set what the preset's members fix."""
+    preset = preset_of(args.preset)
+    fixed = [field.name for field in dataclasses.fields(Config)
+             if field.name not in preset.settings]
+    given = ['--hidden'] if args.hidden and 'hidden_layers' in fixed else []
+    given += ['--save'] if args.save and preset.blended else []
+    given += [option(name) for name in fixed
+              if getattr(args, name) != getattr(preset.config, name)]
     if given:
+        *first, last = map(option, preset.settings)
         args.parser.error(
             f'--preset {args.preset} trains its members with their own '
             f'settings (d2lrec/lab/config.py) and saves no model file; of '
-            f"train's settings it takes --split, --test-ratio and --seed, "
+            f"train's settings it takes {', '.join(first)} and {last}, "
             f'got {", ".join(given)}')
 
 
-def config_of(args, split_mode):
-    """The `Config` that ``train``'s options describe, on `split_mode`."""
-    settings = {field.name: getattr(args, field.name)
-                for field in dataclasses.fields(Config)}
+def settings_of(args, preset, split_mode):
+    """The settings of `preset` that ``train``'s options give, on
+    `split_mode`."""
+    settings = {name: getattr(args, name) for name in preset.settings}
     if args.hidden:
         settings['hidden_layers'] = (args.hidden,)
-    return Config(**dict(settings, split_mode=split_mode))
+    return dict(settings, split_mode=split_mode)
 
 
 def train(args, devices):
     """``train``: one split, or the mean over the five folds."""
     from d2lrec.lab.experiment import mean_of_folds
+    from d2lrec.lab.run import run_preset
+    preset = preset_of(args.preset)
     splits = FOLDS if args.split_mode == 'folds' else (args.split_mode,)
     runs = []
     for split in splits:
         if len(splits) > 1:
             print(f'fold {split}:', file=sys.stderr)
-        config = config_of(args, split)
-        runs.append(_train_one(config, args, devices))
+        runs.append(run_preset(preset, data_dir=args.data_dir,
+                               devices=devices, progress=sys.stderr,
+                               **settings_of(args, preset, split)))
     result = runs[0] if len(runs) == 1 else mean_of_folds(runs, splits)
     if args.save:
         from d2lrec.lab.modelfile import save_model
-        save_model(result.net, config, result.num_users, result.num_items,
-                   args.save)
+        save_model(result.net, result.config, result.num_users,
+                   result.num_items, args.save)
     if len(runs) > 1:
         print(f'5-fold mean test RMSE {result["test_rmse"]:.4f}')
     if args.json:
         print(json.dumps(result))
-
-
-def _train_one(config, args, devices):
-    """Train `config`, or the blend preset of `args` on its split."""
-    preset = PRESETS.get(args.preset)
-    if isinstance(preset, Blend):
-        from d2lrec.lab.blend import train_blend
-        result = train_blend(preset, config.split_mode, config.seed,
-                             config.test_ratio, data_dir=args.data_dir,
-                             devices=devices, progress=sys.stderr)
-        print(f'blend: test RMSE {result["test_rmse"]:.4f}')
-        return result
-    from d2lrec.lab.experiment import train_and_evaluate
-    return train_and_evaluate(config, data_dir=args.data_dir,
-                              devices=devices, plot=False,
-                              progress=sys.stderr, return_net=True)
 
 
 def recommend(args, devices):
@@ -186,19 +174,18 @@ def recommend(args, devices):
     from d2lrec.lab.recommendations import (
         check_user, format_recommendations, predict_ratings,
         read_items_ml100k, recommend as top_unseen, top_rated)
-    data, num_users, num_items = read_data(DEFAULT, args.data_dir)
+    ratings = read_data(DEFAULT, args.data_dir)
+    data, num_users, num_items = ratings
     check_user(args.user, num_users)  # before training a model for it
     if args.load:
         net, config, num_users, num_items = load_model(args.load, devices)
     else:
-        from d2lrec.lab.experiment import train_and_evaluate
-        config = dataclasses.replace(PRESETS['tuned'], seed=args.seed)
+        from d2lrec.lab.run import run_preset
         print('no --load: training the tuned preset first ...',
               file=sys.stderr)
-        net = train_and_evaluate(
-            config, data=(data, num_users, num_items), devices=devices,
-            plot=False, verbose=False, progress=sys.stderr,
-            return_net=True).net
+        run = run_preset(PRESETS['tuned'], data=ratings, devices=devices,
+                         progress=sys.stderr, verbose=False, seed=args.seed)
+        net, config = run.net, run.config
     scores = predict_ratings(net, config.model, num_users, num_items, data,
                              devices)
     items = read_items_ml100k(args.data_dir)
@@ -268,9 +255,9 @@ def _missing_library_fix(error):
                 f'math libraries: apt-get install '
                 f'{" ".join(SYSTEM_LIBRARIES.values())} (Debian, Ubuntu; '
                 f'docs/install.md).')
-    return ('mxnet-cu112 needs the CUDA 11 libraries of the GPU stack: pip '
-            'install --no-deps -r d2lrec/stack-cu112.txt (docs/gpu.md), or '
-            'install the CPU build: pip install mxnet==1.9.1.')
+    from d2lrec._cuda import FIX
+    return (f'mxnet-cu112 needs the CUDA 11 libraries of the GPU stack: '
+            f'{FIX}, or install the CPU build: pip install mxnet==1.9.1.')
 
 
 def _run(args):

@@ -135,7 +135,8 @@ class Config:
                               choices=SPLIT_MODES, option='--split')
     test_ratio: float = setting(0.1, 'test share of the random splits',
                                 check=_ratio)
-    clip: bool = setting(False, 'clip predictions to [1, 5]', check=_flag)
+    clip: bool = setting(False, 'clip predictions to [{}, {}]'.format(
+        *RATING_RANGE), check=_flag)
     unseen_rating: float = setting(
         None, 'predict this for test users/items without a training '
         'rating (the AutoRec paper uses 3)', check=_rating, optional=True)
@@ -274,16 +275,23 @@ TUNED = Config(hidden_layers=(1000,), decoder_act='relu', num_epochs=60,
                lr_schedule='cosine', **PROTOCOL)
 
 
-@dataclasses.dataclass(frozen=True)
-class Blend:
-    """The settings of a blend (`d2lrec.lab.blend.train_blend`): its
-    `members`, pairs of a name and a `Config` whose split and seed are
-    the blend's, and the `nets` of each member whose predictions are
-    averaged.
+#: The settings of `Config` that a blend takes: its split's.  Its
+#: members fix every other.
+SPLIT_SETTINGS = ('split_mode', 'test_ratio', 'seed')
 
-    >>> Blend((('I-AutoRec', TUNED), ('MF', Config(model='mf')))).nets
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A preset of ``python -m d2lrec train``: its `members`, pairs of a
+    name and a `Config`, and the `nets` of each member whose predictions
+    are averaged.  One member with one net is that model's own run (the
+    ``tuned`` preset); more are blended (``blend``,
+    `d2lrec.lab.blend.train_blend`) on the split that the run gives.
+    `d2lrec.lab.run.run_preset` runs either.
+
+    >>> Preset((('I-AutoRec', TUNED), ('MF', Config(model='mf')))).nets
     1
-    >>> Blend((('MF', Config(model='mf')),), nets=0)
+    >>> Preset((('MF', Config(model='mf')),), nets=0)
     Traceback (most recent call last):
     ValueError: nets must be > 0, got 0
     """
@@ -306,6 +314,26 @@ class Blend:
             raise ValueError(f'nets must be > 0, got {self.nets!r}')
         object.__setattr__(self, 'members', members)
 
+    @property
+    def blended(self):
+        """Whether the preset blends predictions (several members or
+        nets), rather than being one model's run."""
+        return len(self.members) > 1 or self.nets > 1
+
+    @property
+    def config(self):
+        """The `Config` a run starts from: the model's; for a blend,
+        whose members have their own, the chapter's."""
+        return Config() if self.blended else self.members[0][1]
+
+    @property
+    def settings(self):
+        """The names of the settings of `Config` that a run may change:
+        every one of a model's, only the split's of a blend."""
+        if self.blended:
+            return SPLIT_SETTINGS
+        return tuple(field.name for field in dataclasses.fields(Config))
+
 
 #: The I-AutoRec of `BLEND`: the tuned preset with the chapter's
 #: decoder and dropout 0.3, which `d2lrec.lab.tune.coordinate_search` chose
@@ -319,7 +347,7 @@ _AUTOREC = dataclasses.replace(TUNED, decoder_act='identity', dropout=0.3)
 #: epochs with a cosine decay), each with the tuned preset's protocol
 #: options.  Its members were chosen on u1's validation split, carved
 #: from u1.base (benchmarks/how_far.py, docs/results.md).
-BLEND = Blend((
+BLEND = Preset((
     ('I-AutoRec', _AUTOREC),
     ('I-AutoRec relu', dataclasses.replace(_AUTOREC, decoder_act='relu')),
     ('I-AutoRec sigmoid', dataclasses.replace(_AUTOREC,
@@ -331,4 +359,5 @@ BLEND = Blend((
                   **PROTOCOL)),
 ))
 
-PRESETS = {'tuned': TUNED, 'blend': BLEND}
+#: The presets of ``python -m d2lrec train --preset``.
+PRESETS = {'tuned': Preset((('I-AutoRec', TUNED),)), 'blend': BLEND}

@@ -31,10 +31,11 @@ class Run(dict):
     """What `train_and_evaluate` returns: a dict of the run's numbers,
     as JSON takes it (``test_rmse``, ``train_loss``, ``model``, ``split``,
     ``seed``, ``epochs``, ``seconds``, ``devices``, ``history``), and, when
-    asked for with ``return_net``, the trained ``net`` and the
-    ``num_users`` and ``num_items`` it was built for (else None).
-    `d2lrec.lab.blend.train_blend` returns one with a blend's numbers."""
-    net = num_users = num_items = None
+    asked for with ``return_net``, the trained ``net``, the ``config`` it
+    was trained with and the ``num_users`` and ``num_items`` it was built
+    for (else None).  `d2lrec.lab.blend.train_blend` returns one with a
+    blend's numbers."""
+    net = config = num_users = num_items = None
 
 
 def mean_of_folds(runs, folds):
@@ -51,8 +52,9 @@ def mean_of_folds(runs, folds):
                split='folds', seconds=sum(r['seconds'] for r in runs),
                devices=first['devices'],
                folds={fold: r['test_rmse'] for fold, r in zip(folds, runs)})
-    run.net, run.num_users, run.num_items = (
-        runs[-1].net, runs[-1].num_users, runs[-1].num_items)
+    last = runs[-1]
+    run.net, run.config, run.num_users, run.num_items = (
+        last.net, last.config, last.num_users, last.num_items)
     return run
 
 
@@ -98,9 +100,9 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     The `Run`, a dict, holds ``test_rmse`` and ``train_loss`` of the last
     epoch, ``model``, ``split``, ``seed``, ``epochs``, ``seconds`` (wall
     time of training and evaluation), ``devices`` and the per-epoch
-    ``history``.  With `return_net`, its ``net``, ``num_users`` and
-    ``num_items`` are the trained net and the sizes it was built for, to
-    predict with or save the model.
+    ``history``.  With `return_net`, its ``net``, ``config``,
+    ``num_users`` and ``num_items`` are the trained net, its settings and
+    the sizes it was built for, to predict with or save the model.
 
     The chapter's run with seed 1, for one epoch:
 
@@ -111,7 +113,8 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
     >>> 1 < result['test_rmse'] < 4
     True
     """
-    config = dataclasses.replace(config, **settings)
+    if settings:
+        config = dataclasses.replace(config, **settings)
     num_epochs, batch_size = config.budget
     devices = devices or try_all_gpus()
     data = data or read_data(config.dataset, data_dir)
@@ -145,5 +148,6 @@ def train_and_evaluate(config=Config(), validation=False, data=None,
               seconds=time.perf_counter() - start,
               devices=[str(d) for d in devices], history=history)
     if return_net:
-        run.net, run.num_users, run.num_items = net, num_users, num_items
+        run.net, run.config = net, config
+        run.num_users, run.num_items = num_users, num_items
     return run

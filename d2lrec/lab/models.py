@@ -47,6 +47,12 @@ from d2lrec.mf import MF, ArrayLoader, rating_loaders
 BATCH_PAIRS = 1 << 16
 
 
+def rating_matrix(data, num_users, num_items):
+    """The items x users NumPy rating matrix of the ratings `data`, 0
+    where unrated: the ``inter`` of `load_data_ml100k` (D2L §16.2)."""
+    return load_data_ml100k(data, num_users, num_items)[3].asnumpy()
+
+
 def decoder_activation(name, x):
     """Apply decoder activation `name` to `x`, mapped onto ratings 1..5.
 
@@ -118,7 +124,7 @@ class AutoRecKind:
     def rows(self, data, num_users, num_items):
         """The rating matrix of `data` as this kind reads it, in NumPy:
         items x users, or users x items for user-based AutoRec."""
-        inter = load_data_ml100k(data, num_users, num_items)[3].asnumpy()
+        inter = rating_matrix(data, num_users, num_items)
         return onp.ascontiguousarray(inter.T if self.by_user else inter)
 
     def setup(self, config, batch_size, train_data, test_data, num_users,
