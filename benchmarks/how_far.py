@@ -36,14 +36,13 @@ PROTOCOLS = ([('u1', 'u1', seed) for seed in range(3)]
 def steps():
     """The steps, in order: (name, `Preset`, what the row reads from a
     blend's run: ``'blend'`` or a member's name)."""
-    from d2lrec.lab.config import BLEND, Config, Preset
+    from d2lrec.lab.config import BLEND, CHAPTER, Preset
     first, *_ = BLEND.members
     three = Preset(tuple((name, config) for name, config in BLEND.members
                         if name in ('I-AutoRec', 'U-AutoRec sigmoid',
                                     'MF')))
     two_nets = dataclasses.replace(BLEND, nets=2)
-    return (("the chapter's settings", Preset((('AutoRec', Config()),)),
-             None),
+    return (("the chapter's settings", CHAPTER, None),
             ('I-AutoRec, one net', BLEND, first[0]),
             ('I-AutoRec, 2 nets averaged', two_nets, first[0]),
             ('blend of I-AutoRec, U-AutoRec and MF', three, 'blend'),

@@ -8,8 +8,8 @@ import pytest
 
 from d2lrec.data import read_data_ml100k
 from d2lrec.lab.blend import train_blend
-from d2lrec.lab.config import (BLEND, PRESETS, SPLIT_SETTINGS, TUNED,
-                               Config, Preset)
+from d2lrec.lab.config import (BLEND, CHAPTER, PRESETS, SPLIT_SETTINGS,
+                               TUNED, Config, Preset)
 from d2lrec.lab.experiment import train_and_evaluate
 from d2lrec.lab.run import run_preset
 
@@ -59,3 +59,4 @@ def test_what_a_run_may_change():
     two_nets = Preset((('I-AutoRec', SMALL),), nets=2)
     assert two_nets.blended and two_nets.settings == SPLIT_SETTINGS
     assert PRESETS['tuned'].config is TUNED and PRESETS['blend'] is BLEND
+    assert CHAPTER.config == Config() and not CHAPTER.blended

@@ -19,7 +19,7 @@ import sys
 
 from d2lrec.datasets import (DATA_DIR_ENV, DATASETS, DEFAULT,
                              DEFAULT_DATA_DIR, FOLDS, SPLIT_MODES)
-from d2lrec.lab.config import (PRESETS, Config, Preset, add_options,
+from d2lrec.lab.config import (CHAPTER, PRESETS, Config, add_options,
                                option, positive_int_option)
 from d2lrec.lab.threads import use_all_cores
 
@@ -102,7 +102,7 @@ def make_parser(preset=None):
 def preset_of(name):
     """The `Preset` of ``--preset`` `name`; without one, the chapter's
     settings."""
-    return PRESETS[name] if name else Preset((('AutoRec', Config()),))
+    return PRESETS[name] if name else CHAPTER
 
 
 def parse_args(argv=None):

@@ -359,5 +359,9 @@ BLEND = Preset((
                   **PROTOCOL)),
 ))
 
+#: The chapter's settings as a preset: ``python -m d2lrec train`` without
+#: ``--preset``.
+CHAPTER = Preset((('AutoRec', Config()),))
+
 #: The presets of ``python -m d2lrec train --preset``.
 PRESETS = {'tuned': Preset((('I-AutoRec', TUNED),)), 'blend': BLEND}
