@@ -49,8 +49,8 @@ COLAB_PYTHONS := $(strip $(foreach v,12 13,$(call python_3,$(v))))
 endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack stack-venv test-isa \
-	test-colab test-gpu-stack test-browser benchmark peers how-far \
-	reference assignment check-python
+	test-colab test-gpu-stack test-browser benchmark peers derive-blend \
+	how-far reference assignment check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -234,8 +234,14 @@ peers: $(VENV)/.installed-$(PY) $(PEERS_VENV)/.installed-$(PY)
 	nice $(VENV)/bin/python benchmarks/peers.py \
 		--peers-python $(PEERS_VENV)/bin/python
 
+# --preset blend derived from scratch on u1's validation split: every
+# member's search, the members and the nets, logged to
+# d2lrec/results/blend_search.csv (benchmarks/derive_blend.py).
+derive-blend: $(VENV)/.installed-$(PY)
+	nice $(VENV)/bin/python benchmarks/derive_blend.py
+
 # How far AutoRec goes: each step from the chapter's settings to
 # --preset blend on every protocol (benchmarks/how_far.py; notebook 06,
-# docs/results.md).  About 55 minutes on 2 cores.
+# docs/results.md).
 how-far: $(VENV)/.installed-$(PY)
 	nice $(VENV)/bin/python benchmarks/how_far.py

@@ -1,5 +1,6 @@
 """Blends (d2lrec.lab.blend): the least-squares weights against NumPy's
-polynomial fit, the blend's clipping and unseen rating, a member's nets,
+polynomial fit, the cross-fitted RMSE against a fold-by-fold fit of the
+matrices, the blend's clipping and unseen rating, a member's nets,
 and a small blend of the three model kinds on synthetic data, checked
 against its members' own runs; the settings of a blend (config.Preset)."""
 import dataclasses
@@ -9,7 +10,8 @@ import numpy as onp
 import pytest
 
 from d2lrec.lab import blend
-from d2lrec.lab.blend import (combine, fit_weights, member_predictions,
+from d2lrec.lab.blend import (combine, cross_fitted_rmse, fit_weights,
+                              init_seeds, member_predictions,
                               rating_matrices, train_blend)
 from d2lrec.lab.config import BLEND, PRESETS, Config, Preset
 from d2lrec.data import read_data_ml100k
@@ -43,6 +45,49 @@ def test_unobserved_entries_do_not_move_the_weights():
     assert fit_weights([a, b], ratings) == pytest.approx([0.25, 0.5, 0.75])
 
 
+def test_the_cross_fitted_rmse_scores_each_fold_with_the_others_weights():
+    rng = onp.random.RandomState(2)
+    truth = rng.uniform(1, 5, (30, 20))
+    ratings = onp.where(rng.uniform(size=truth.shape) < 0.5,
+                        onp.round(truth), 0)
+    train = onp.ones(truth.shape)
+    train[:, 0] = 0  # item 0 unseen: rated 3
+    preds = [truth + rng.normal(0, s, truth.shape) for s in (0.5, 1)]
+    observed = onp.flatnonzero(ratings)
+    fold_of = onp.random.RandomState(0).permutation(len(observed)) % 5
+    blended = onp.zeros(truth.shape)
+    for fold in range(5):
+        held_out = observed[fold_of == fold]
+        others = ratings.copy()
+        others.flat[held_out] = 0
+        blended.flat[held_out] = combine(
+            preds, fit_weights(preds, others), train).flat[held_out]
+    assert cross_fitted_rmse(preds, ratings, train) == pytest.approx(
+        observed_rmse(ratings, blended))
+
+
+def test_a_useless_member_lowers_only_the_in_sample_rmse():
+    rng = onp.random.RandomState(3)
+    truth = rng.uniform(1, 5, (40, 30))
+    ratings = onp.where(rng.uniform(size=truth.shape) < 0.3, truth, 0)
+    train = onp.ones(truth.shape)
+    good = truth + rng.normal(0, 0.5, truth.shape)
+    noise = rng.uniform(1, 5, truth.shape)
+
+    def in_sample(preds):
+        return observed_rmse(ratings, combine(
+            preds, fit_weights(preds, ratings), train))
+    assert in_sample([good, noise]) < in_sample([good])
+    assert (cross_fitted_rmse([good, noise], ratings, train)
+            > cross_fitted_rmse([good], ratings, train))
+
+
+def test_the_nets_of_runs_of_different_seeds_are_disjoint():
+    assert list(init_seeds(5, 1)) == [5]  # one net: the run's seed
+    seeds = [set(init_seeds(seed, 2)) for seed in range(3)]
+    assert seeds == [{0, 1}, {2, 3}, {4, 5}]
+
+
 def test_the_blend_is_clipped_and_rates_unseen_users_and_items_3():
     preds = [onp.array([[1., 2.], [3., 4.]]), onp.array([[5., 5.], [5., 5.]])]
     weights = [2., -1., 0.5]  # 2 * a - b + 0.5
@@ -53,8 +98,7 @@ def test_the_blend_is_clipped_and_rates_unseen_users_and_items_3():
     assert combine(preds, weights, train).tolist() == [[1., 1.], [1.5, 3.5]]
 
 
-def test_a_member_averages_nets_seeded_seed_and_seed_plus_1(
-        synthetic_ml100k):
+def test_a_member_averages_nets_seeded_by_init_seeds(synthetic_ml100k):
     data = read_data_ml100k(synthetic_ml100k[0])
     _, num_users, num_items = data
     config = dataclasses.replace(SMALL, clip=False, unseen_rating=None,
@@ -65,7 +109,7 @@ def test_a_member_averages_nets_seeded_seed_and_seed_plus_1(
                                         return_net=True, plot=False,
                                         verbose=False).net,
                      'autorec', num_users, num_items, train_data, mx.cpu())
-             for seed in (3, 4)]
+             for seed in (6, 7)]  # seed 3, two nets
     assert not onp.allclose(*preds)
     assert member_predictions(config, data, parts, nets=2)[0] == (
         pytest.approx((preds[0] + preds[1]) / 2))
@@ -94,7 +138,8 @@ def test_a_blend_of_the_three_kinds(synthetic_ml100k):
                                    verbose=False)
         assert run['members'][name]['test_rmse'] == pytest.approx(
             plain['test_rmse'])
-    # The weights come from the validation split, the RMSE from the test.
+    # The weights come from the validation split, the RMSE from the test;
+    # the validation RMSE is cross-fitted.
     configs = [dataclasses.replace(config, seed=1) for _, config in MEMBERS]
     for validation in (True, False):
         parts = split(configs[0], data, validation)
@@ -104,9 +149,11 @@ def test_a_blend_of_the_three_kinds(synthetic_ml100k):
         if validation:
             weights = fit_weights(preds, ratings)
             assert list(run['weights'].values()) == pytest.approx(weights)
-        rmse = observed_rmse(ratings, combine(preds, weights, train))
-        key = 'validation_rmse' if validation else 'test_rmse'
-        assert run[key] == pytest.approx(rmse)
+            assert run['validation_rmse'] == pytest.approx(
+                cross_fitted_rmse(preds, ratings, train))
+        else:
+            assert run['test_rmse'] == pytest.approx(observed_rmse(
+                ratings, combine(preds, weights, train)))
 
 
 def test_blend_settings_are_checked():

@@ -4,6 +4,7 @@ table (benchmarks/peers.py), the tuned preset re-chosen per protocol
 (benchmarks/validation_overlap.py).  Only files are read: no training,
 no data."""
 import csv
+import json
 import pathlib
 import re
 import statistics
@@ -14,6 +15,10 @@ DOC = ROOT / 'docs' / 'results.md'
 
 #: The row of docs/results.md's peers table for benchmarks/retune.py.
 RETUNED = 'd2lrec, tuned, re-chosen per protocol'
+
+#: peers.csv's rows of d2lrec (benchmarks/peers.py).
+CHAPTER_ROW = "d2lrec, the chapter's settings"
+TUNED_ROW = 'd2lrec, --preset tuned'
 
 FOLDS = [f'u{k}' for k in range(1, 6)]
 SEEDS = [f'seed {seed}' for seed in range(5)]
@@ -47,32 +52,56 @@ def table(header):
     return matches[0]
 
 
-def summary(fits):
-    """A peers row's cells from `fits` (protocol: (RMSE, seconds)): u1,
-    the u1-u5 mean, the random splits' mean and std, seconds per fit."""
-    folds = [fits[p][0] for p in FOLDS]
-    seeds = [fits[p][0] for p in SEEDS]
-    seconds = statistics.mean(fits[p][1] for p in FOLDS + SEEDS)
-    return [f'{fits["u1"][0]:.4f}', f'{statistics.mean(folds):.4f}',
-            f'{statistics.mean(seeds):.4f} ± {statistics.stdev(seeds):.4f}',
+def spread(values):
+    """The mean ± std of `values`, as the tables write them."""
+    return f'{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}'
+
+
+def rmses(runs):
+    """The test RMSEs of `runs`, one method's rows of peers.csv or
+    how_far.csv: on u1 over its seeds, on the folds with seed 0 and on
+    the random splits."""
+    def rmse(keep):
+        return [float(r['test_rmse']) for r in runs if keep(r)]
+    u1 = rmse(lambda r: r['protocol'] == 'u1')
+    folds = rmse(lambda r: r['protocol'] in FOLDS and r['seed'] == '0')
+    random = rmse(lambda r: r['protocol'] == 'random')
+    assert (len(u1), len(folds), len(random)) == (3, 5, 5)
+    return u1, folds, random
+
+
+def peer_cells(runs):
+    """A peers row's cells from `runs`, peers.csv's rows of one method:
+    u1 over seeds 0-2, the u1-u5 mean with seed 0, the random splits
+    over seeds 0-4, and the mean seconds per fit."""
+    u1, folds, random = rmses(runs)
+    seconds = statistics.mean(float(r['seconds']) for r in runs)
+    return [spread(u1), f'{statistics.mean(folds):.4f}', spread(random),
             f'{seconds:.1f}']
+
+
+def retuned_cells():
+    """The re-chosen row's cells from retune.csv, which has seed 0 only
+    on u1; its fits ran beside other work, so its time is left out."""
+    rmse = {row['protocol']: float(row['test_rmse'])
+            for row in read('retune.csv')}
+    return [f'{rmse["u1"]:.4f} (seed 0)',
+            f'{statistics.mean(rmse[p] for p in FOLDS):.4f}',
+            spread([rmse[p] for p in SEEDS]), '–']
 
 
 def expected_peers():
     methods = {}
     for row in read('peers.csv'):
-        methods.setdefault(row['method'], {})[row['protocol']] = (
-            float(row['test_rmse']), float(row['seconds']))
-    rows = {method: summary(fits) for method, fits in methods.items()}
-    # its fits ran beside other work: the time is not comparable
-    rows[RETUNED] = summary({row['protocol']: (float(row['test_rmse']), 0)
-                             for row in read('retune.csv')})[:-1] + ['–']
+        methods.setdefault(row['method'], []).append(row)
+    rows = {method: peer_cells(runs) for method, runs in methods.items()}
+    rows[RETUNED] = retuned_cells()
     return rows
 
 
 def test_the_peers_table_is_the_committed_results():
     rows = table('method')
-    assert rows[0] == ['method', 'u1', 'u1–u5 mean',
+    assert rows[0] == ['method', 'u1, seeds 0–2', 'u1–u5, seed 0',
                        'random 90/10, seeds 0–4', 'seconds per fit']
     assert {row[0]: row[1:] for row in rows[1:]} == expected_peers()
 
@@ -114,52 +143,86 @@ def test_the_overlaps_stated_are_the_measured_ones():
 
 
 def ladder():
-    """docs/results.md's steps table from how_far.csv, computed here
-    without pandas: per step, the mean test RMSE on u1 over its seeds, on
-    the folds with seed 0, and on the random splits with their std, and
-    the mean seconds per fold."""
+    """docs/results.md's steps table from how_far.csv: per step, the test
+    RMSE on u1 over its seeds, the folds' mean with seed 0, the random
+    splits over their seeds, and the mean seconds per fold."""
     steps = {}
     for row in read('how_far.csv'):
         steps.setdefault(row['step'], []).append(row)
     rows = []
     for step, runs in steps.items():
-        def rmse(keep):
-            return [float(r['test_rmse']) for r in runs if keep(r)]
-        u1 = rmse(lambda r: r['protocol'] == 'u1')
-        folds = rmse(lambda r: r['protocol'] in FOLDS and r['seed'] == '0')
-        random = rmse(lambda r: r['protocol'] == 'random')
-        assert (len(u1), len(folds), len(random)) == (3, 5, 5)
+        u1, folds, random = rmses(runs)
         seconds = statistics.mean(float(r['seconds']) for r in runs)
-        rows.append([step, f'{statistics.mean(u1):.4f}',
-                     f'{statistics.mean(folds):.4f}',
-                     f'{statistics.mean(random):.4f} ± '
-                     f'{statistics.stdev(random):.4f}', f'{seconds:.0f}'])
+        rows.append([step, spread(u1), f'{statistics.mean(folds):.4f}',
+                     spread(random), f'{seconds:.0f}'])
     return rows
 
 
 def test_the_steps_table_is_the_committed_results():
     rows = table('step')
-    assert rows[0] == ['step', 'u1, seeds 0–2', 'u1–u5', 'random 90/10, '
-                       'seeds 0–4', 'seconds per fold']
+    assert rows[0] == ['step', 'u1, seeds 0–2', 'u1–u5, members chosen on u1',
+                       'random 90/10, seeds 0–4, members chosen on u1',
+                       'seconds per fold']
     assert rows[1:] == ladder()
 
 
-def test_the_routes_table_is_the_committed_results():
-    rows = table('route')
-    assert rows[0] == ['route', 'validation RMSE, u1', 'seconds']
-    assert rows[1:] == [[row['route'], f'{float(row["validation_rmse"]):.4f}',
-                         f'{float(row["seconds"]):.0f}']
-                        for row in read('how_far_routes.csv')]
+def test_the_readmes_blend_rows_are_the_committed_results():
+    runs = [row for row in read('how_far.csv')
+            if row['step'] == '--preset blend']
+    u1, _, random = rmses(runs)
+    seconds = statistics.mean(float(r['seconds']) for r in runs)
+    text = (ROOT / 'README.md').read_text()
+    assert f'| the fold u1 | {spread(u1)} | {seconds:.0f} s |' in text
+    assert f'members chosen on u1 | per seed | {spread(random)} |' in text
 
 
-def test_the_goals_stated_are_the_best_steps():
-    best = {row[0]: row[1:] for row in ladder()}[
-        '--preset blend, 2 nets each']
-    u1, folds, random = best[0], best[1], best[2].split(' ± ')[0]
+def test_the_two_benchmarks_agree_on_the_runs_they_share():
+    """The chapter's settings and --preset tuned, trained by
+    benchmarks/peers.py and again by benchmarks/how_far.py: the same test
+    RMSEs, bit for bit."""
+    def rmse_of(name, method):
+        return {(row['protocol'], row['seed']): row['test_rmse']
+                for row in read(name) if row[method[0]] == method[1]}
+    for peers_row, step in ((CHAPTER_ROW, "the chapter's settings"),
+                            (TUNED_ROW, '--preset tuned')):
+        assert (rmse_of('peers.csv', ('method', peers_row))
+                == rmse_of('how_far.csv', ('step', step)))
+
+
+def test_the_blend_preset_is_what_its_search_chose():
+    """benchmarks/derive_blend.py's log read back: the members it chose,
+    in order, with their settings, and the nets are BLEND's."""
+    from d2lrec.lab.config import BLEND, Config, Preset
+    rows = [row for row in read('blend_search.csv') if row['chosen'] == 'True']
+    members = tuple((row['name'], Config(**json.loads(row['settings'])))
+                    for row in rows if row['step'] == 'members')
+    nets = [int(row['name'].split()[0]) for row in rows
+            if row['step'] == 'nets']
+    assert Preset(members, *nets) == BLEND
+
+
+def test_the_selection_table_is_the_search_log():
+    rows = table('selection step')
+    steps = {}
+    for row in read('blend_search.csv'):
+        if row['step'] == 'members':
+            steps.setdefault(row['stage'], []).append(row)
+    expected = []
+    for stage, candidates in steps.items():
+        best = min(candidates, key=lambda r: float(r['validation_rmse']))
+        expected.append([stage.split()[-1], best['name'],
+                         f'{float(best["validation_rmse"]):.4f}',
+                         'yes' if best['chosen'] == 'True' else
+                         'no: gains under 0.0002'])
+    assert rows[1:] == expected
+
+
+def test_the_goals_stated_are_the_blends_results():
+    runs = [row for row in read('how_far.csv')
+            if row['step'] == '--preset blend']
     text = ' '.join(DOC.read_text().split())
-    for goal, reached in (('0.889', u1), ('0.885', folds),
-                          ('0.870', random)):
-        assert f'{reached} (goal {goal})' in text
+    for goal, reached in zip(('0.885', '0.878', '0.865'), rmses(runs)):
+        assert f'{statistics.mean(reached):.4f} (goal {goal})' in text
 
 
 def test_the_blends_overlaps_stated_are_the_measured_ones():

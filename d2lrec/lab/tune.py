@@ -40,23 +40,28 @@ START = Config(num_epochs=DEFAULT_EPOCHS['autorec'], **PROTOCOL)
 
 
 def coordinate_search(space=SEARCH_SPACE, start=START, data=None,
-                      workers=None):
+                      workers=None, score=None):
     """Return ``(best, log)``: the best `Config` found and a DataFrame
     with one row per stage and option (its validation RMSE).  Each
     stage's options are trained together by `train_many` (`workers`
-    processes), each once."""
-    best, rmse_of, rows = start, {}, []
+    processes), each once; or `score`, a function from a list of
+    configs to their validation RMSEs, scores them."""
+    rmse_of, rows = {}, []
+    score = score or (lambda configs: train_many(
+        configs, data, validation=True, workers=workers,
+        rmse_of=rmse_of))  # the incumbent: trained once
+    best = start
     for stage, options in space:
         configs = [dataclasses.replace(best, **option) for option in options]
-        scores = train_many(configs, data, validation=True, workers=workers,
-                            rmse_of=rmse_of)  # the incumbent: trained once
+        scores = score(configs)
         chosen = scores.index(min(scores))
-        for i, (option, score) in enumerate(zip(options, scores)):
-            rows.append({'stage': stage, 'option': _describe(option),
-                         'validation RMSE': score, 'chosen': i == chosen})
+        for i, (option, rmse) in enumerate(zip(options, scores)):
+            rows.append({'stage': stage, 'option': describe(option),
+                         'validation RMSE': rmse, 'chosen': i == chosen})
         best = configs[chosen]
     return best, pd.DataFrame(rows).set_index(['stage', 'option'])
 
 
-def _describe(option):
-    return ', '.join(f'{k}={v}' for k, v in option.items())
+def describe(settings):
+    """`settings`, a dict, as ``name=value, ...``."""
+    return ', '.join(f'{k}={v}' for k, v in settings.items())
