@@ -50,7 +50,7 @@ endif
 
 .PHONY: chapter test test-unit test-notebooks test-stack stack-venv test-isa \
 	test-colab test-gpu-stack test-browser benchmark peers derive-blend \
-	how-far reference assignment check-python
+	routes how-far reference assignment check-python
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "d2lrec: error: $(NO_PYTHON)" >&2; \
@@ -239,6 +239,12 @@ peers: $(VENV)/.installed-$(PY) $(PEERS_VENV)/.installed-$(PY)
 # d2lrec/results/blend_search.csv (benchmarks/derive_blend.py).
 derive-blend: $(VENV)/.installed-$(PY)
 	nice $(VENV)/bin/python benchmarks/derive_blend.py
+
+# Two routes toward the blend's goals, side information and a
+# GLocal-K-style member, measured on the same validation split
+# (benchmarks/routes.py; d2lrec/results/routes.csv, docs/results.md).
+routes: $(VENV)/.installed-$(PY)
+	nice $(VENV)/bin/python benchmarks/routes.py
 
 # How far AutoRec goes: each step from the chapter's settings to
 # --preset blend on every protocol (benchmarks/how_far.py; notebook 06,

@@ -1,6 +1,7 @@
 """Plain helpers of the tests (fixtures are in conftest.py): synthetic
 MovieLens 100K files, rating matrices, a small model, full disks, a
-loopback HTTP server, and the book's published cells (`book_cells`).
+loopback HTTP server, the book's published cells (`book_cells`) and the
+benchmarks' scripts as modules (`benchmark`).
 
 The synthetic ``u.data`` has the real file's format (tab-separated
 ``user_id item_id rating timestamp``, 1-based ids, no header) but is
@@ -14,6 +15,7 @@ The tests import it as ``support``: pytest puts ``tests/`` on
 import errno
 import hashlib
 import http.server
+import importlib.util
 import io
 import json
 import os
@@ -39,6 +41,8 @@ ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the zip's bytes are too
 FOLDS = ('u1', 'u2', 'u3', 'u4', 'u5')
 #: The MXNet code of D2L §16.2-§16.4 as published, one file per section.
 BOOK = pathlib.Path(__file__).parent / 'book'
+#: The benchmarks' scripts.
+BENCHMARKS = pathlib.Path(__file__).parents[1] / 'benchmarks'
 
 
 def book_cells(chapter):
@@ -46,6 +50,19 @@ def book_cells(chapter):
     ``autorec``) as the book publishes them (``tests/book/``)."""
     text = (BOOK / f'{chapter}.py').read_text()
     return [cell.rstrip('\n') for cell in text.split('\n# %%\n')[1:]]
+
+
+def benchmark(name):
+    """The script benchmarks/`name`.py as a module, without running its
+    main(); benchmarks/ goes on ``sys.path``, as for the script (its
+    `tables`)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(name,
+                                                  BENCHMARKS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_ratings(num_users=NUM_USERS, num_items=NUM_ITEMS,

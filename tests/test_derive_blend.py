@@ -3,24 +3,10 @@ on made-up predictions: a member that does not lower the cross-fitted
 RMSE is left out, every candidate of every step is logged, and a second
 net is taken only where it helps.  Its real run is checked against the
 preset in tests/test_results.py."""
-import importlib.util
-import pathlib
-import sys
-
 import numpy as onp
 
 from d2lrec.lab.config import Config
-
-BENCHMARKS = pathlib.Path(__file__).parents[1] / 'benchmarks'
-
-
-def derive_blend():
-    sys.path.insert(0, str(BENCHMARKS))  # its `tables`
-    spec = importlib.util.spec_from_file_location(
-        'derive_blend', BENCHMARKS / 'derive_blend.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from support import benchmark
 
 
 def made_up_pool(module, noise_of):
@@ -47,7 +33,7 @@ def mf(factors):
 
 
 def test_members_are_added_while_they_lower_the_cross_fitted_rmse():
-    module = derive_blend()
+    module = benchmark('derive_blend')
     rng = onp.random.RandomState(1)
     shape = (60, 40)
     shared = rng.normal(0, 0.6, shape)
@@ -73,7 +59,7 @@ def test_members_are_added_while_they_lower_the_cross_fitted_rmse():
 
 
 def test_a_second_net_only_where_it_helps():
-    module = derive_blend()
+    module = benchmark('derive_blend')
     rng = onp.random.RandomState(2)
     shape = (60, 40)
     alike = rng.normal(0, 0.5, shape)

@@ -238,3 +238,34 @@ def test_the_blends_overlaps_stated_are_the_measured_ones():
             f' ratings' in text)
     assert f'{span(FOLDS[1:])} of each of u2.test–u5.test' in text
     assert f'{span(SEEDS)} of each random test set' in text
+
+
+def test_the_routes_table_is_the_committed_results():
+    """benchmarks/routes.py's candidates, as docs/results.md shows them."""
+    def cell(value, digits=4):
+        return f'{float(value):.{digits}f}' if value else ''
+    expected = [[row['candidate'], row['nets'], cell(row['alone_rmse']),
+                 cell(row['blend_rmse']), cell(row['gain']),
+                 cell(row['seconds_per_net'], 0)]
+                for row in read('routes.csv')]
+    assert table('added to the five members')[1:] == expected
+
+
+def test_the_routes_gains_stated_are_the_committed_results():
+    """The gains docs/results.md and notebook 06's goals state: side
+    information's over its control, and the GLocal-K-style member's."""
+    rows = {(row['candidate'], row['nets']): float(row['gain'])
+            for row in read('routes.csv')}
+    side = (rows['I-AutoRec, tuned, genres as inputs', '2']
+            - rows['I-AutoRec, tuned, control', '2'])
+    glocal = rows['GLocal-K-style', '2']
+    notebook = json.loads((ROOT / 'notebooks'
+                           / '06-how-far-can-autorec-go.ipynb').read_text())
+    goals = [''.join(cell['source']) for cell in notebook['cells']
+             if 'make routes' in ''.join(cell['source'])]
+    for text in [DOC.read_text()] + goals:
+        text = ' '.join(text.split())
+        assert f'{side:.4f} over its control' in text or (
+            f'{side:.4f} better than without it' in text)
+        assert f'by {glocal:.4f}' in text or f'adds {glocal:.4f}' in text
+    assert len(goals) == 1
