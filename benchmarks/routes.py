@@ -231,17 +231,17 @@ def main():
 
     def trainers():
         """(candidate, a function of the init seed: the prediction)."""
-        rows = train_matrix.astype('float32')
+        matrix = train_matrix.astype('float32')
         for side, label in ((None, 'I-AutoRec, tuned, control'),
                             (genres, 'I-AutoRec, tuned, genres as inputs')):
             yield label, lambda seed, side=side: side_autorec(
-                i_autorec, rows, side, seed)
+                i_autorec, matrix, side, seed)
         for side, label in ((None, 'U-AutoRec, sigmoid decoder, control'),
                             (demographics, 'U-AutoRec, sigmoid decoder, '
                              'age, gender, occupation as inputs')):
             yield label, lambda seed, side=side: side_autorec(
-                u_autorec, rows.T.copy(), side, seed).T
-        yield 'GLocal-K-style', lambda seed: glocal_k(rows, seed)
+                u_autorec, matrix.T.copy(), side, seed).T
+        yield 'GLocal-K-style', lambda seed: glocal_k(matrix, seed)
 
     unseen = unseen_entries(train_matrix)
     rows = []

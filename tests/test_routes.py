@@ -4,7 +4,6 @@ trains, which must fit their training ratings better than their mean.
 Its real run is checked against docs/results.md in tests/test_results.py.
 """
 import numpy as onp
-from mxnet import npx
 
 from d2lrec.lab.config import Config
 from support import benchmark
@@ -47,8 +46,7 @@ def test_side_information_is_one_hot_per_user(tmp_path):
     assert (occupations.sum(axis=1) == 1).all()
 
 
-def test_side_autorec_fits_its_training_ratings():
-    npx.set_np()
+def test_side_autorec_fits_its_training_ratings(numpy_mode):
     ratings = low_rank_ratings()
     config = Config(hidden_layers=(16,), num_epochs=200, batch_size=10,
                     lr=0.01)
@@ -59,8 +57,7 @@ def test_side_autorec_fits_its_training_ratings():
         assert training_rmse(ratings, pred) < 0.7 * mean_rmse(ratings)
 
 
-def test_glocal_k_fits_its_training_ratings():
-    npx.set_np()
+def test_glocal_k_fits_its_training_ratings(numpy_mode):
     ratings = low_rank_ratings()
     module = benchmark('routes')
     settings = dict(module.GLOCAL, num_hiddens=16, lambda_2=0.1,
